@@ -1,0 +1,41 @@
+"""Checks of the VGG-style block. Points: 10 (see README.md beside this file)."""
+
+import pytest
+
+from grader import checks
+
+
+@pytest.mark.points(2)
+def test_output_shape(student, reference):
+    """Output shape (32, 8, 14, 14) for the seed's input (32, 1, 28, 28)"""
+    checks.output_shape(student, reference)
+
+
+@pytest.mark.points(1)
+def test_shape_after_convolution(student, reference):
+    """Shape (32, 8, 28, 28) after the convolution"""
+    checks.intermediate_shapes(student, reference)
+
+
+@pytest.mark.points(1)
+def test_layer_types(student):
+    """Uses nn.Conv2d, nn.ReLU and nn.MaxPool2d"""
+    checks.required_layers(student)
+
+
+@pytest.mark.points(2)
+def test_parameter_count(student, reference):
+    """Parameter count 208"""
+    checks.parameter_count(student, reference)
+
+
+@pytest.mark.points(3)
+def test_behaviour(student, reference):
+    """Computes what the reference computes, given its weights"""
+    checks.matches_reference(student, reference)
+
+
+@pytest.mark.points(1)
+def test_device(student, reference):
+    """Runs on the accelerator (CUDA, else the meta device)"""
+    checks.runs_on_device(student, reference)

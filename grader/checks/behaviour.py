@@ -1,0 +1,205 @@
+"""What the module computes: the reference's weights loaded into the student's layers.
+
+The judge picks an input and weights, runs every accepted variant of the
+reference on them, maps those weights onto the student's layers (by structure
+and call order, trying interchangeable layers every way), runs the student's
+module in eval mode, and compares. The first mapping that agrees with a variant
+passes and names it; otherwise the feedback names the first layer that differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from grader import settings
+from grader.checks import alignment
+from grader.checks.feedback import fail
+from grader.checks.hints import for_structures
+from grader.checks.layers import cell, layer_table, shape_text
+from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
+from grader.judge.session import Reference, Student, VariantFacts
+from grader.sandbox.client import RunOutput, SubmissionFailed
+from grader.sandbox.messages import Layer, Structure
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    facts: VariantFacts
+    mapping: alignment.Mapping
+    run: RunOutput
+
+    @property
+    def matches(self) -> bool:
+        return close(self.run.tensor, self.facts.output)
+
+
+def close(found: Any, expected: Any) -> bool:
+    import torch
+
+    if not isinstance(found, torch.Tensor) or found.shape != expected.shape:
+        return False
+    found = found.detach().to("cpu", torch.float64)
+    expected = expected.to(torch.float64)
+    scale = max(1.0, float(expected.abs().max())) if expected.numel() else 1.0
+    return bool(torch.allclose(found, expected, rtol=settings.RTOL, atol=settings.ATOL * scale))
+
+
+def largest_difference(found: Any, expected: Any) -> float:
+    import torch
+
+    return float((found.to(torch.float64) - expected.to(torch.float64)).abs().max())
+
+
+def matches_reference(student: Student, reference: Reference, configuration: str = "default") -> None:
+    """Given the reference's weights, the student's module computes a variant's output."""
+    import torch
+
+    facts = reference.facts(configuration)
+    config = facts.configuration
+    structure = structure_or_fail(student, configuration, config.small_input_shape)
+    candidates: list[tuple[VariantFacts, alignment.Mapping]] = []
+    for variant in facts.variants:
+        for mapping in alignment.candidate_mappings(
+            variant.small_structure.weighted_layers, structure.weighted_layers
+        ):
+            candidates.append((variant, mapping))
+    generator = torch.Generator().manual_seed(student.session.seed(student.exercise.id, configuration, "fill"))
+    weight_sets = [
+        alignment.student_weights(
+            mapping,
+            variant.small_structure.weighted_layers,
+            structure.weighted_layers,
+            variant.weights,
+            generator,
+        )
+        for variant, mapping in candidates
+    ]
+    try:
+        runs = student.run(configuration, facts.inputs, weight_sets=weight_sets, capture_layers=True)
+    except SubmissionFailed as failed:
+        fail_with(failed, student)
+    attempts = [_Attempt(v, m, r) for (v, m), r in zip(candidates, runs, strict=True)]
+    for attempt in attempts:
+        if attempt.matches:
+            student.note(variant=attempt.facts.variant.id)
+            return
+    _explain(student, structure, attempts, configuration)
+
+
+def _explain(student: Student, structure: Structure, attempts: list[_Attempt], configuration: str) -> None:
+    best = max(attempts, key=lambda a: (_agreeing_layers(a, structure), len(a.mapping.pairs)))
+    variant = best.facts
+    reference_layers = variant.small_structure.weighted_layers
+    ours = {layer.path: layer for layer in structure.layers}
+    table = layer_table(structure.called_layers, variant.small_structure.called_layers)
+    hints = for_structures(structure, variant.small_structure)
+    hints += ignored_arguments(student, configuration)
+    small_shape = student.exercise.configuration(configuration).small_input_shape
+    inputs_text = f"on a random input of shape {shape_text(small_shape)}"
+    for ref in reference_layers:
+        student_path = best.mapping.student_for(ref.path)
+        if student_path is None:
+            fail(
+                f"Given the same weights, your module's output differs from the reference's "
+                f"({variant.variant.description}). The reference's layer {cell(ref)} has no "
+                "counterpart of the same type and shape in your forward.",
+                hints=hints,
+                layers=table,
+            )
+        found = (best.run.layers or {}).get(student_path)
+        expected = variant.layer_outputs.get(ref.path)
+        if found is None or expected is None or close(found, expected):
+            continue
+        detail = (
+            f"largest difference {largest_difference(found, expected):.3g}"
+            if found.shape == expected.shape
+            else f"shape {shape_text(tuple(found.shape))} instead of {shape_text(tuple(expected.shape))}"
+        )
+        fail(
+            f"Given the reference's weights, your layer {cell(ours[student_path])} computes something "
+            f"different from the reference's {ref.path} ({detail}) {inputs_text}: this is the first "
+            "layer that differs.",
+            hints=hints + _before(structure, student_path, variant.small_structure, ref.path),
+            layers=table,
+        )
+    if best.run.tensor is None:
+        fail("forward did not return a tensor.", hints=hints, layers=table)
+    found, expected = best.run.tensor.detach().cpu(), variant.output
+    detail = (
+        f"largest difference {largest_difference(found, expected):.3g}"
+        if found.shape == expected.shape
+        else f"shape {shape_text(tuple(found.shape))} instead of {shape_text(tuple(expected.shape))}"
+    )
+    fail(
+        f"Given the reference's weights every layer computes what the reference's does, but the "
+        f"module's output differs ({detail}): the layers are combined differently.",
+        hints=hints + _combination_hints(found, expected, variant.small_structure),
+        layers=table,
+    )
+
+
+def _agreeing_layers(attempt: _Attempt, structure: Structure) -> int:
+    agreeing = 0
+    for ref in attempt.facts.small_structure.weighted_layers:
+        student_path = attempt.mapping.student_for(ref.path)
+        found = (attempt.run.layers or {}).get(student_path or "")
+        expected = attempt.facts.layer_outputs.get(ref.path)
+        if found is None or expected is None or not close(found, expected):
+            break
+        agreeing += 1
+    return agreeing
+
+
+def _before(structure: Structure, path: str, reference: Structure, reference_path: str) -> list[str]:
+    """Compare the parameter-free layers that run just before the first differing layer."""
+
+    def preceding(layers: tuple[Layer, ...], target: str) -> list[str]:
+        names: list[str] = []
+        for layer in layers:
+            if layer.path == target:
+                return names
+            names = [] if layer.params else [*names, layer.type]
+        return names
+
+    ours = preceding(structure.called_layers, path)
+    theirs = preceding(reference.called_layers, reference_path)
+    if ours == theirs:
+        return []
+    return [
+        f"Just before this layer the reference applies {', '.join(theirs) or 'nothing'}; "
+        f"yours applies {', '.join(ours) or 'nothing'} (a functional call such as F.relu does not "
+        "show here, but counts)."
+    ]
+
+
+def _combination_hints(found: Any, expected: Any, reference: Structure) -> list[str]:
+    hints = []
+    if found.shape == expected.shape and bool((expected >= 0).all()) and bool((found < 0).any()):
+        hints.append("Your output has negative values where the reference's has none: is the final ReLU missing?")
+    if found.shape == expected.shape and found.dim() == 4:
+        swapped = _channel_blocks(found, expected)
+        if swapped:
+            hints.append(swapped)
+    return hints
+
+
+def _channel_blocks(found: Any, expected: Any) -> str:
+    """Spot branches concatenated in another order: channels that match, but elsewhere."""
+    channels = expected.shape[1]
+    moved = []
+    for channel in range(channels):
+        if close(found[:, channel], expected[:, channel]):
+            continue
+        for other in range(channels):
+            if other != channel and close(found[:, channel], expected[:, other]):
+                moved.append((channel, other))
+                break
+    if moved and len(moved) >= channels // 4:
+        first, source = moved[0]
+        return (
+            f"Your output channel {first} equals the reference's channel {source}: the branches "
+            "seem to be concatenated in another order. Join them as torch.cat([x1, x2, x3, x4], dim=1) "
+            "with the 1×1, 3×3, 5×5 and pooling branches in that order."
+        )
+    return ""

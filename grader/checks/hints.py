@@ -1,0 +1,134 @@
+"""Targeted hints for the mistakes the seed warns about or invites."""
+
+from __future__ import annotations
+
+from grader.checks.layers import shape_text
+from grader.sandbox.client import DIED, TIMEOUT, Failure
+from grader.sandbox.messages import Layer, OutputInfo, Structure
+from grader.sandbox.protocol import ChildErrorKind
+
+RELU_CALL_HINT = (
+    "`x = nn.ReLU(x)` builds a new ReLU layer instead of applying one (the seed's closing "
+    "note). Create the layer once and call it: `relu = nn.ReLU()` then `x = relu(x)`, or use "
+    "`torch.nn.functional.relu(x)`."
+)
+DEVICE_HINT = (
+    "Your forward creates a tensor on the CPU. Create it where the input lives, e.g. "
+    "`torch.zeros(..., device=x.device)` or `torch.zeros_like(x)`, or register it as a buffer."
+)
+_ADD_OPS = {"add", "add_", "__add__", "__iadd__", "__radd__"}
+
+
+def for_failure(failure: Failure, *, builder: str) -> list[str]:
+    text = failure.message
+    kind = failure.kind
+    if kind == ChildErrorKind.NOT_IMPLEMENTED.value:
+        return [f"Fill in {builder}(): the stub from student_template/ still raises NotImplementedError."]
+    if kind == ChildErrorKind.SYNTAX_ERROR.value:
+        return [f"Fix the syntax error at {failure.where}; the file cannot be imported until then."]
+    if kind == ChildErrorKind.MISSING_BUILDER.value:
+        return [f"Define `def {builder}(...)` with the signature given in student_template/."]
+    if kind == TIMEOUT:
+        return ["Look for a loop that never ends, or work far larger than the exercise needs."]
+    if kind == DIED:
+        return ["Your code ended the process (os._exit, a crash, or too much memory)."]
+    hints = []
+    if "ReLU" in text and ("got (ReLU" in text or "'ReLU'" in text or "ReLU object" in text):
+        hints.append(RELU_CALL_HINT)
+    if "is not on the expected device" in text or "Expected all tensors to be on the same device" in text:
+        hints.append(DEVICE_HINT)
+    if "channels" in text and ("expected input" in text or "to have" in text):
+        hints.append(
+            "A layer receives a different number of channels than it was built for: each "
+            "layer's in_channels must equal the previous layer's out_channels."
+        )
+    if "Sizes of tensors must match" in text:
+        hints.append(
+            "torch.cat needs every branch to keep the same height and width: check the padding "
+            "of each convolution and pooling layer, and that you concatenate on dim=1."
+        )
+    return hints
+
+
+def for_output(output: OutputInfo) -> list[str]:
+    if output.kind == "module":
+        return [f"forward returned a {output.type_name} layer instead of a tensor. " + RELU_CALL_HINT]
+    if output.kind == "other":
+        return [f"forward must return a tensor; it returned a {output.type_name}."]
+    return []
+
+
+def for_structures(student: Structure, reference: Structure) -> list[str]:
+    """Compare what forward did with what the reference's forward did."""
+    hints = []
+    hints += _padding(student.called_layers, reference.called_layers)
+    hints += _bias(student.weighted_layers, reference.weighted_layers)
+    hints += _cat_dim(student, reference)
+    hints += _shortcut(student, reference)
+    return hints
+
+
+def _same_padding(layer: Layer) -> bool:
+    padding = layer.config.get("padding")
+    kernel = layer.config.get("kernel_size")
+    if padding == "same":
+        return True
+    if isinstance(kernel, list) and isinstance(padding, list):
+        return all(p * 2 + 1 == k for p, k in zip(padding, kernel))
+    return False
+
+
+def _padding(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[str]:
+    hints = []
+    for ours in student:
+        kernel = ours.config.get("kernel_size")
+        if ours.type != "Conv2d" or not isinstance(kernel, list) or kernel[0] <= 1:
+            continue
+        if _same_padding(ours):
+            continue
+        keeps_size = [r for r in reference if r.type == "Conv2d" and r.config.get("kernel_size") == kernel]
+        if keeps_size and all(_same_padding(r) for r in keeps_size):
+            size = kernel[0]
+            hints.append(
+                f"Your {size}×{size} Conv2d `{ours.path}` has padding={ours.config.get('padding')}, "
+                f"so it shrinks the image by {size - 1} pixels (output {shape_text(ours.output_shape)}); "
+                f"did you forget padding='same' (or padding={size // 2})?"
+            )
+    return hints
+
+
+def _bias(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[str]:
+    if not any(r.config.get("bias") for r in reference):
+        return []
+    missing = [layer.path for layer in student if layer.config.get("bias") is False]
+    if not missing:
+        return []
+    return [
+        f"{', '.join(f'`{p}`' for p in missing)} has no bias (bias=False?); the exercise's "
+        "layers keep the default bias=True."
+    ]
+
+
+def _cat_dim(student: Structure, reference: Structure) -> list[str]:
+    reference_dims = {op.dim for op in reference.ops if op.name in ("cat", "concat", "concatenate")}
+    wrong = [
+        op for op in student.ops if op.name in ("cat", "concat", "concatenate") and op.dim not in reference_dims
+    ]
+    if not wrong or not reference_dims:
+        return []
+    expected = sorted(d for d in reference_dims if d is not None)
+    return [
+        f"You concatenate with torch.cat(..., dim={wrong[0].dim}); the branches are joined along "
+        f"the channels, dim={expected[0] if expected else 1}, giving {shape_text(reference.output.shape)}."
+    ]
+
+
+def _shortcut(student: Structure, reference: Structure) -> list[str]:
+    if not any(op.name in _ADD_OPS for op in reference.ops):
+        return []
+    if any(op.name in _ADD_OPS for op in student.ops):
+        return []
+    return [
+        "Your forward never adds the shortcut: the block returns relu(residual(x) + shortcut(x)), "
+        "where the shortcut is a 1×1 convolution or x itself."
+    ]

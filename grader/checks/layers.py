@@ -1,0 +1,79 @@
+"""Layers in words, and the student's layers set beside the reference's."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from grader.checks.feedback import LayerRow
+from grader.sandbox.messages import Layer, Shape
+
+
+def shape_text(shape: Shape | None) -> str:
+    return "?" if shape is None else "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def _pair(value: object) -> str:
+    if isinstance(value, list) and len(value) == 2 and value[0] == value[1]:
+        value = value[0]
+    if isinstance(value, list):
+        return "×".join(str(v) for v in value)
+    return str(value)
+
+
+def describe(layer: Layer) -> str:
+    """E.g. ``Conv2d 1→8 5×5 padding=same``: the facts a student compares."""
+    config = layer.config
+    words = [layer.type]
+    if "in_channels" in config:
+        words.append(f"{config['in_channels']}→{config['out_channels']}")
+    if "in_features" in config:
+        words.append(f"{config['in_features']}→{config['out_features']}")
+    if "kernel_size" in config:
+        kernel = config["kernel_size"]
+        size = _pair(kernel)
+        words.append(size if "×" in size else f"{size}×{size}")
+    padding = config.get("padding")
+    if padding not in (None, 0, [0, 0]):
+        words.append(f"padding={_pair(padding)}")
+    stride = config.get("stride")
+    if "in_channels" in config and stride not in (None, 1, [1, 1]):
+        words.append(f"stride={_pair(stride)}")
+    if config.get("bias") is False:
+        words.append("bias=False")
+    if layer.type.startswith("Dropout") and "p" in config:
+        words.append(f"p={config['p']}")
+    return " ".join(words)
+
+
+def cell(layer: Layer | None) -> str:
+    if layer is None:
+        return "—"
+    where = layer.path or "(the module itself)"
+    count = f" · {layer.parameter_count:,} params" if layer.params else ""
+    return f"{where}: {describe(layer)} → {shape_text(layer.output_shape)}{count}"
+
+
+def _key(layer: Layer) -> tuple[object, ...]:
+    return (describe(layer), layer.output_shape)
+
+
+def layer_table(student: Sequence[Layer], reference: Sequence[Layer]) -> tuple[LayerRow, ...]:
+    """Align the two call-ordered layer lists and mark the first row that differs."""
+    matcher = difflib.SequenceMatcher(
+        a=[_key(layer) for layer in student], b=[_key(layer) for layer in reference], autojunk=False
+    )
+    rows: list[LayerRow] = []
+    for tag, s1, s2, r1, r2 in matcher.get_opcodes():
+        left, right = list(student[s1:s2]), list(reference[r1:r2])
+        for index in range(max(len(left), len(right))):
+            ours = left[index] if index < len(left) else None
+            theirs = right[index] if index < len(right) else None
+            rows.append(LayerRow(student=cell(ours), reference=cell(theirs), differs=tag != "equal"))
+    for index, row in enumerate(rows):
+        if row.differs:
+            rows[index] = LayerRow(
+                student=row.student, reference=row.reference, differs=True, first_difference=True
+            )
+            break
+    return tuple(rows)

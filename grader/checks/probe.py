@@ -1,0 +1,51 @@
+"""Asking the student's child, with its failures turned into feedback."""
+
+from __future__ import annotations
+
+from grader.checks.feedback import fail
+from grader.checks.hints import for_failure, for_output
+from grader.judge.session import Student
+from grader.sandbox.client import SubmissionFailed
+from grader.sandbox.messages import Structure
+
+
+def structure_or_fail(student: Student, configuration: str, shape: tuple[int, ...] | None = None) -> Structure:
+    """The student's module traced on meta; a failure of their code fails the check."""
+    try:
+        structure = student.structure(configuration, shape)
+    except SubmissionFailed as failed:
+        fail_with(failed, student)
+    if structure.output.kind != "tensor":
+        fail(
+            f"forward returned a {structure.output.type_name}, not a tensor.",
+            hints=for_output(structure.output),
+        )
+    return structure
+
+
+def fail_with(failed: SubmissionFailed, student: Student) -> None:
+    failure = failed.failure
+    fail(
+        failure.message,
+        hints=for_failure(failure, builder=student.exercise.builder),
+        output=failure.output,
+    )
+
+
+def ignored_arguments(student: Student, configuration: str) -> list[str]:
+    """A hint when a builder makes the default-sized module whatever it is asked."""
+    config = student.exercise.configuration(configuration)
+    if not config.kwargs:
+        return []
+    try:
+        here = student.structure(configuration, config.small_input_shape)
+        default = student.structure("default")
+    except SubmissionFailed:
+        return []
+    if here.parameter_count != default.parameter_count:
+        return []
+    arguments = ", ".join(f"{k}={v}" for k, v in config.kwargs.items())
+    return [
+        f"Called with {arguments}, your builder makes a module as large as the default one: "
+        "does it use its arguments instead of fixed numbers?"
+    ]

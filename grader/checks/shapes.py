@@ -1,0 +1,58 @@
+"""Output shapes at the exercise's full sizes, computed on the meta device (nothing allocated)."""
+
+from __future__ import annotations
+
+from grader.checks.feedback import fail
+from grader.checks.hints import for_structures
+from grader.checks.layers import layer_table, shape_text
+from grader.checks.probe import ignored_arguments, structure_or_fail
+from grader.judge.session import Reference, Student
+
+
+def output_shape(student: Student, reference: Reference, configuration: str = "default") -> None:
+    """The output shape for the configuration's input equals the stated (or reference) one."""
+    facts = reference.facts(configuration)
+    config = facts.configuration
+    structure = structure_or_fail(student, configuration)
+    expected = facts.output_shape
+    if structure.output.shape == expected:
+        return
+    closest = facts.variants[0].structure
+    fail(
+        f"For an input of shape {shape_text(config.input_shape)} the output should have shape "
+        f"{shape_text(expected)}; yours has {shape_text(structure.output.shape)}.",
+        hints=for_structures(structure, closest)
+        + _channel_hint(structure.output.shape, expected)
+        + ignored_arguments(student, configuration),
+        layers=layer_table(structure.called_layers, closest.called_layers),
+    )
+
+
+def intermediate_shapes(student: Student, reference: Reference, configuration: str = "default") -> None:
+    """Shapes the exercise states for the output of given layers (e.g. after the conv)."""
+    facts = reference.facts(configuration)
+    structure = structure_or_fail(student, configuration)
+    for stated in facts.configuration.intermediate:
+        layers = [layer for layer in structure.called_layers if layer.type == stated.layer_type]
+        if len(layers) < stated.occurrence:
+            fail(
+                f"Expected a {stated.layer_type} layer in forward ({stated.description}); "
+                f"found {len(layers)}.",
+                layers=layer_table(structure.called_layers, facts.variants[0].structure.called_layers),
+            )
+        found = layers[stated.occurrence - 1].output_shape
+        if found != stated.shape:
+            fail(
+                f"{stated.description.capitalize()} should have shape {shape_text(stated.shape)}; "
+                f"yours has {shape_text(found)}.",
+                hints=for_structures(structure, facts.variants[0].structure),
+                layers=layer_table(structure.called_layers, facts.variants[0].structure.called_layers),
+            )
+
+
+def _channel_hint(found: tuple[int, ...] | None, expected: tuple[int, ...]) -> list[str]:
+    if found is None or len(found) != len(expected) or len(found) < 2:
+        return []
+    if found[1] != expected[1] and found[0] == expected[0] and found[2:] == expected[2:]:
+        return [f"The output has {found[1]} channels instead of {expected[1]}: check each layer's out_channels."]
+    return []

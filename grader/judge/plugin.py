@@ -1,0 +1,174 @@
+"""The grader's pytest plugin: fixtures that hand checks the student and the reference.
+
+Loaded explicitly with ``-p grader.judge.plugin`` (never auto-loaded into other
+pytest runs). It forks the warm zygote before anything computes on the CPU,
+gives each check a ``student`` and a ``reference``, and records each check's
+points, feedback and notes in pytest-json-report's per-test metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader import __version__, settings
+from grader.checks.feedback import CheckFailed, Feedback
+from grader.checks.hints import for_failure
+from grader.course import Course, Exercise
+from grader.judge.session import JudgeSession, Reference, Student
+from grader.sandbox.client import SubmissionFailed, default_launcher
+
+_SESSION = pytest.StashKey[JudgeSession]()
+_COURSE = pytest.StashKey[Course]()
+_FEEDBACK = pytest.StashKey[dict[str, Any]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader")
+    group.addoption("--submission", type=Path, help="the submission folder to grade")
+    group.addoption("--course", type=Path, default=settings.DEFAULT_COURSE_DIR)
+    group.addoption("--request-timeout", type=float, default=settings.REQUEST_TIMEOUT_S)
+    group.addoption("--memory-bytes", type=int, default=settings.CHILD_MEMORY_BYTES)
+    group.addoption("--seed-material", default="", help="mixed into every seed")
+    group.addoption("--start-method", choices=("fork", "spawn"), default=None)
+    group.addoption("--collect-json", type=Path, help="write the collected checks and points here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_COURSE] = Course.load(config.getoption("course").resolve())
+    submission = config.getoption("submission")
+    if submission is None:
+        return
+    import torch
+
+    # One meta op warms the dispatcher without touching CPU threads, then the
+    # zygote is forked: after this, this process may compute freely.
+    torch.ones(1, device="meta") + 1
+    launcher = default_launcher(config.getoption("start_method"))
+    device = "cuda" if torch.cuda.is_available() else "meta"
+    config.stash[_SESSION] = JudgeSession(
+        course=config.stash[_COURSE],
+        submission=submission.resolve(),
+        launcher=launcher,
+        device=device,
+        seed_material=config.getoption("seed_material"),
+        timeout_s=config.getoption("request_timeout"),
+        memory_bytes=config.getoption("memory_bytes"),
+    )
+    config.pluginmanager.register(_EnvironmentRecorder(device), "grader-environment")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION, None)
+    if session is not None:
+        session.close()
+        session.launcher.close()
+
+
+def _exercise(item: pytest.Item) -> Exercise:
+    return item.config.stash[_COURSE].exercise(Path(item.path).parent.name)
+
+
+def _points(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker else 0.0
+
+
+def _check_name(item: pytest.Item) -> str:
+    function = getattr(item, "function", None)
+    doc = (getattr(function, "__doc__", None) or item.name).strip().splitlines()[0].rstrip(".")
+    callspec = getattr(item, "callspec", None)
+    return f"{doc} [{callspec.id}]" if callspec else doc
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unpointed = [item.nodeid for item in items if item.get_closest_marker("points") is None]
+    if unpointed:
+        raise pytest.UsageError(f"checks without @pytest.mark.points: {', '.join(unpointed)}")
+    target = config.getoption("collect_json")
+    if target is not None:
+        checks = [
+            {
+                "exercise": _exercise(item).id,
+                "id": item.name.removeprefix("test_"),
+                "name": _check_name(item),
+                "points": _points(item),
+            }
+            for item in items
+        ]
+        target.write_text(json.dumps(checks))
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest) -> Student:
+    """The student's builder for this check's exercise, behind its sandbox."""
+    session = request.config.stash.get(_SESSION, None)
+    if session is None:
+        raise pytest.UsageError("grading needs --submission")
+    return Student(session=session, exercise=_exercise(request.node))
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest) -> Reference:
+    """The reference's facts for this check's exercise."""
+    session = request.config.stash[_SESSION]
+    return Reference(session=session, exercise=_exercise(request.node))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+    # Decided before pytest-json-report asks for the metadata in its own hook.
+    if call.excinfo is not None and call.when == "call":
+        error = call.excinfo.value
+        if isinstance(error, CheckFailed):
+            item.stash[_FEEDBACK] = {"kind": "failed", **error.feedback.to_json()}
+        elif isinstance(error, SubmissionFailed):
+            failure = error.failure
+            feedback = Feedback(
+                message=failure.message,
+                hints=tuple(for_failure(failure, builder=_exercise(item).builder)),
+                output=failure.output,
+            )
+            item.stash[_FEEDBACK] = {"kind": "failed", **feedback.to_json()}
+        else:
+            message = f"the grader itself failed in this check: {type(error).__name__}: {error}"
+            item.stash[_FEEDBACK] = {"kind": "error", **Feedback(message=message).to_json()}
+    elif call.excinfo is not None and call.when == "setup":
+        message = f"the grader could not set up this check: {call.excinfo.value}"
+        item.stash[_FEEDBACK] = {"kind": "error", **Feedback(message=message).to_json()}
+    return (yield)
+
+
+def pytest_json_runtest_metadata(item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
+    student = getattr(item, "funcargs", {}).get("student")
+    return {
+        "exercise": _exercise(item).id,
+        "check": item.name.removeprefix("test_"),
+        "name": _check_name(item),
+        "points": _points(item),
+        "feedback": item.stash.get(_FEEDBACK, None),
+        "notes": dict(student.notes) if isinstance(student, Student) else {},
+    }
+
+
+class _EnvironmentRecorder:
+    """Adds what the judge knows of its environment to the raw report."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+
+    def pytest_json_modifyreport(self, json_report: dict[str, Any]) -> None:
+        import torch
+
+        json_report["grader"] = {
+            "version": __version__,
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "platform": sys.platform,
+            "device": self.device,
+        }

@@ -1,0 +1,203 @@
+"""What the checks are handed: the student's builder and the reference, both behind sandboxes.
+
+``Student`` asks the student's child; ``Reference`` computes the facts a check
+compares against (structures, seeded weights, inputs and outputs) by asking a
+child that runs the reference solutions. Facts are plain data, so they can be
+computed ahead of time and stored. The judge picks every input, seed and weight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import settings
+from grader.course import Configuration, Course, Exercise, Variant
+from grader.sandbox.client import Launcher, RunOutput, Sandbox, SubmissionFailed
+from grader.sandbox.messages import Structure
+from grader.sandbox.protocol import Target
+
+
+@dataclass(frozen=True, kw_only=True)
+class VariantFacts:
+    """One accepted variant at one configuration, with a behaviour case."""
+
+    variant: Variant
+    structure: Structure  # at the configuration's full input size, on meta
+    small_structure: Structure  # at the small input size
+    weights: dict[str, Any]  # reference parameter path → tensor
+    output: Any
+    layer_outputs: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfigurationFacts:
+    configuration: Configuration
+    inputs: Any
+    variants: tuple[VariantFacts, ...]
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """The stated output shape, else the first variant's."""
+        stated = self.configuration.output_shape
+        return stated if stated is not None else self.variants[0].structure.output.shape or ()
+
+
+class JudgeSession:
+    """Sandboxes and caches for one grading run of one submission."""
+
+    def __init__(
+        self,
+        *,
+        course: Course,
+        submission: Path,
+        launcher: Launcher,
+        device: str,
+        seed_material: str,
+        timeout_s: float = settings.REQUEST_TIMEOUT_S,
+        memory_bytes: int = settings.CHILD_MEMORY_BYTES,
+    ) -> None:
+        self.course = course
+        self.submission = submission
+        self.launcher = launcher
+        self.device = device
+        self.seed_material = seed_material
+        self.timeout_s = timeout_s
+        self.memory_bytes = memory_bytes
+        self.sandboxes: dict[tuple[str, str], Sandbox] = {}
+        self.structures: dict[tuple[Any, ...], Structure | SubmissionFailed] = {}
+        self.facts: dict[tuple[str, str], ConfigurationFacts] = {}
+
+    def sandbox(self, role: str, exercise: Exercise) -> Sandbox:
+        """One child per exercise and role, so one exercise's code cannot disturb another's."""
+        key = (role, exercise.id)
+        if key not in self.sandboxes:
+            folder = self.submission if role == "student" else self.course.reference_dir
+            self.sandboxes[key] = Sandbox(
+                launcher=self.launcher,
+                submission=folder,
+                timeout_s=self.timeout_s,
+                memory_bytes=self.memory_bytes,
+            )
+        return self.sandboxes[key]
+
+    def seed(self, *parts: object) -> int:
+        """Seeds differ per submission and check, and repeat for the same submission."""
+        text = "/".join([self.seed_material, *map(str, parts)])
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+    def structure(self, role: str, exercise: Exercise, target: Target, shape: tuple[int, ...]) -> Structure:
+        key = (role, exercise.id, target.builder, repr(sorted(target.kwargs.items())), shape)
+        if key not in self.structures:
+            try:
+                self.structures[key] = self.sandbox(role, exercise).inspect(target, shape)
+            except SubmissionFailed as failed:
+                self.structures[key] = failed
+        cached = self.structures[key]
+        if isinstance(cached, SubmissionFailed):
+            raise cached
+        return cached
+
+    def close(self) -> None:
+        for sandbox in self.sandboxes.values():
+            sandbox.close()
+        self.sandboxes.clear()
+
+
+@dataclass
+class Student:
+    """The student's builder for one exercise, as a check sees it (one per check)."""
+
+    session: JudgeSession
+    exercise: Exercise
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def target(self, configuration: str) -> Target:
+        config = self.exercise.configuration(configuration)
+        return Target(
+            module=self.exercise.module,
+            builder=self.exercise.builder,
+            kwargs=config.kwargs,
+            seed=self.session.seed(self.exercise.id, configuration, "build"),
+        )
+
+    def structure(self, configuration: str, shape: tuple[int, ...] | None = None) -> Structure:
+        config = self.exercise.configuration(configuration)
+        target = self.target(configuration)
+        return self.session.structure("student", self.exercise, target, shape or config.input_shape)
+
+    def run(self, configuration: str, inputs: Any, **options: Any) -> list[RunOutput]:
+        sandbox = self.session.sandbox("student", self.exercise)
+        return sandbox.run(self.target(configuration), inputs, **options)
+
+    def note(self, **facts: Any) -> None:
+        """Facts for the report (which variant matched, which device ran)."""
+        self.notes.update(facts)
+
+
+@dataclass
+class Reference:
+    """The reference for one exercise: facts computed on demand, then cached."""
+
+    session: JudgeSession
+    exercise: Exercise
+
+    def facts(self, configuration: str) -> ConfigurationFacts:
+        key = (self.exercise.id, configuration)
+        if key not in self.session.facts:
+            self.session.facts[key] = self._compute(configuration)
+        return self.session.facts[key]
+
+    def _compute(self, configuration: str) -> ConfigurationFacts:
+        import torch
+
+        config = self.exercise.configuration(configuration)
+        session = self.session
+        generator = torch.Generator().manual_seed(session.seed(self.exercise.id, configuration, "input"))
+        inputs = torch.rand(config.small_input_shape, generator=generator)
+        variants = []
+        for variant in self.exercise.variants:
+            target = Target(module=self.exercise.module, builder=variant.builder, kwargs=config.kwargs)
+            try:
+                structure = session.structure("reference", self.exercise, target, config.input_shape)
+                small = session.structure("reference", self.exercise, target, config.small_input_shape)
+                weights = _reference_weights(
+                    small, torch.Generator().manual_seed(session.seed(self.exercise.id, configuration, "weights"))
+                )
+                (run,) = session.sandbox("reference", self.exercise).run(
+                    target, inputs, weight_sets=[weights], capture_layers=True
+                )
+            except SubmissionFailed as failed:
+                raise RuntimeError(
+                    f"the reference {variant.builder} for {self.exercise.id} failed: {failed}"
+                ) from None
+            variants.append(
+                VariantFacts(
+                    variant=variant,
+                    structure=structure,
+                    small_structure=small,
+                    weights=weights,
+                    output=run.tensor,
+                    layer_outputs=run.layers or {},
+                )
+            )
+        return ConfigurationFacts(configuration=config, inputs=inputs, variants=tuple(variants))
+
+
+def _reference_weights(structure: Structure, generator: Any) -> dict[str, Any]:
+    """Uniform in ±1/√fan_in, like PyTorch's default init, but chosen by the judge."""
+    import torch
+
+    weights = {}
+    for layer in structure.weighted_layers:
+        fan_in = 1
+        for _, shape in layer.params[:1]:
+            for size in shape[1:]:
+                fan_in *= size
+        bound = 1.0 / max(fan_in, 1) ** 0.5
+        for name, shape in layer.params:
+            path = f"{layer.path}.{name}" if layer.path else name
+            weights[path] = (torch.rand(shape, generator=generator) * 2 - 1) * bound
+    return weights

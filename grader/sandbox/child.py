@@ -1,0 +1,504 @@
+"""The child side of the trust boundary: the only code that imports student modules.
+
+A child serves one submission folder. It answers the judge's requests (inspect a
+built module on the meta device; run it with given weights on a given input)
+with data only: JSON results and ``torch.save`` blobs. Its stdout and stderr go
+to a capture file, never to the protocol socket. The judge (``client.py``)
+treats every answer as a claim and checks values itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import resource
+import signal
+import socket
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from grader.sandbox.messages import Layer, Op, OutputInfo, Structure
+from grader.sandbox.protocol import (
+    ChildErrorKind,
+    Message,
+    ProtocolError,
+    Target,
+    blob_to_tensor,
+    expect,
+    receive_message,
+    send_message,
+    tensor_to_blob,
+)
+
+_CONFIG_ATTRIBUTES = (
+    "in_channels",
+    "out_channels",
+    "kernel_size",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    "padding_mode",
+    "in_features",
+    "out_features",
+    "num_features",
+    "p",
+    "inplace",
+    "ceil_mode",
+    "negative_slope",
+)
+_MAX_RECORDED_OPS = 500
+
+
+class StudentCodeError(Exception):
+    """Student code failed; carries what the judge needs to explain it."""
+
+    def __init__(self, kind: ChildErrorKind, message: str, *, where: str = "", trace: str = ""):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.where = where
+        self.trace = trace
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "message": self.message,
+            "where": self.where,
+            "traceback": self.trace[-4000:],
+        }
+
+
+def prepare_process(*, capture_fd: int, memory_bytes: int) -> None:
+    """Turn a freshly forked or spawned process into a sandboxed child."""
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
+        signal.signal(number, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(capture_fd, 1)
+    os.dup2(capture_fd, 2)
+    os.close(capture_fd)
+    # Headroom is added to what the warm parent already maps (torch maps a lot).
+    mapped = _mapped_bytes()
+    limit = mapped + memory_bytes if mapped else memory_bytes
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # One thread: small inputs gain nothing from more, and batch grading runs many children.
+    torch.set_num_threads(1)
+
+
+def _mapped_bytes() -> int:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def serve(sock: socket.socket, submission: Path) -> None:
+    """Answer requests until the judge closes the socket."""
+    child = _Child(submission)
+    while True:
+        try:
+            request = receive_message(sock)
+        except (EOFError, ConnectionError):
+            return
+        reply = child.handle(request)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        send_message(sock, reply)
+
+
+class _Child:
+    def __init__(self, submission: Path) -> None:
+        self.submission = submission.resolve()
+        self.import_failures: dict[str, StudentCodeError] = {}
+        sys.path.insert(0, str(self.submission))
+
+    def handle(self, request: Message) -> Message:
+        request_id = request.header.get("id")
+        try:
+            op = expect(request.header.get("op"), str, "op")
+            if op == "inspect":
+                result, blobs = self.inspect(request)
+            elif op == "run":
+                result, blobs = self.run(request)
+            elif op == "ping":
+                result, blobs = {}, ()
+            else:
+                raise ProtocolError(f"unknown op {op!r}")
+        except StudentCodeError as error:
+            return Message({"id": request_id, "ok": False, "error": error.to_json()})
+        except (ProtocolError, ValueError, KeyError, TypeError) as error:
+            bad = StudentCodeError(ChildErrorKind.BAD_REQUEST, f"bad request: {error}")
+            return Message({"id": request_id, "ok": False, "error": bad.to_json()})
+        return Message({"id": request_id, "ok": True, "result": result}, tuple(blobs))
+
+    def inspect(self, request: Message) -> tuple[dict[str, Any], tuple[bytes, ...]]:
+        """Build, move to meta, run forward on an input of the given shape."""
+        target = Target.from_json(request.header.get("target"))
+        shape = [expect(v, int, "input_shape") for v in request.header.get("input_shape", [])]
+        module = self.build(target)
+        layers = _layer_table(module)
+        recorder = _OpRecorder()
+        with self.student_code("forward"):
+            module = module.to("meta")
+            # Factory calls without a device (torch.zeros in forward) land on meta too:
+            # the shape check must not allocate, and device bugs are the device check's.
+            with torch.no_grad(), torch.device("meta"), _LayerHooks(module, layers) as hooks:
+                with recorder:
+                    output = module(torch.empty(shape))
+        structure = Structure(
+            output=_describe_output(output),
+            layers=tuple(hooks.layers()),
+            parameter_count=_parameter_count(module),
+            ops=tuple(recorder.ops),
+        )
+        return structure.to_json(), ()
+
+    def run(self, request: Message) -> tuple[dict[str, Any], list[bytes]]:
+        """Build, load each weight set, run forward in eval mode, return outputs."""
+        header = request.header
+        target = Target.from_json(header.get("target"))
+        device = expect(header.get("device", "cpu"), str, "device")
+        capture = bool(header.get("capture_layers", False))
+        weight_blobs = request.blobs[1:]
+        module = self.build(target)
+        module.eval()
+        blobs: list[bytes] = []
+        outputs: list[dict[str, Any]] = []
+        if device == "meta":
+            with self.student_code("forward"):
+                module = module.to("meta")
+                shape = [expect(v, int, "input_shape") for v in header.get("input_shape", [])]
+                with torch.no_grad():
+                    output = module(torch.empty(shape, device="meta"))
+            return {"outputs": [{"info": _describe_output(output).to_json()}]}, []
+        inputs = blob_to_tensor(request.blobs[0])
+        if not isinstance(inputs, torch.Tensor):
+            raise ProtocolError("input is not a tensor")
+        layers = _layer_table(module)
+        for weights_blob in weight_blobs or [b""]:
+            if weights_blob:
+                self.load_weights(module, blob_to_tensor(weights_blob))
+            with self.student_code("forward"):
+                module = module.to(device)
+                with torch.no_grad(), _LayerHooks(module, layers, capture=capture) as hooks:
+                    output = module(inputs.to(device))
+            entry: dict[str, Any] = {"info": _describe_output(output).to_json()}
+            if isinstance(output, torch.Tensor):
+                entry["output_blob"] = len(blobs)
+                blobs.append(tensor_to_blob(output.detach().clone()))
+            if capture:
+                entry["layers_blob"] = len(blobs)
+                blobs.append(tensor_to_blob(hooks.captured))
+            outputs.append(entry)
+        return {"outputs": outputs}, blobs
+
+    def build(self, target: Target) -> nn.Module:
+        builder = self.load_builder(target)
+        torch.manual_seed(target.seed)
+        with self.student_code("build"):
+            built = builder(**target.kwargs)
+        if isinstance(built, nn.Module):
+            return built
+        name = f"{target.builder}()"
+        if built is None:
+            message = f"{name} returned None: did you forget to `return` the module?"
+        elif isinstance(built, torch.Tensor):
+            message = (
+                f"{name} returned a Tensor of shape {tuple(built.shape)}, not an nn.Module: "
+                "return the module itself (its layers), not the result of running it on an input."
+            )
+        else:
+            message = f"{name} returned a {type(built).__name__}, not an nn.Module."
+        raise StudentCodeError(ChildErrorKind.NOT_A_MODULE, message)
+
+    def load_builder(self, target: Target) -> Any:
+        if target.module in self.import_failures:
+            raise self.import_failures[target.module]
+        if not (self.submission / f"{target.module}.py").is_file():
+            raise StudentCodeError(
+                ChildErrorKind.MISSING_MODULE,
+                f"{target.module}.py is missing from your submission "
+                "(copy it from student_template/ and fill it in).",
+            )
+        try:
+            with self.student_code("import"):
+                module = importlib.import_module(target.module)
+        except StudentCodeError as error:
+            self.import_failures[target.module] = error
+            raise
+        builder = getattr(module, target.builder, None)
+        if not callable(builder):
+            raise StudentCodeError(
+                ChildErrorKind.MISSING_BUILDER,
+                f"{target.module}.py defines no function {target.builder}(); "
+                "keep the name and signature from student_template/.",
+            )
+        return builder
+
+    def load_weights(self, module: nn.Module, weights: Any) -> None:
+        if not isinstance(weights, dict):
+            raise ProtocolError("weights are not a dict")
+        slots = dict(module.named_parameters())
+        slots.update(module.named_buffers())
+        with torch.no_grad():
+            for path, value in weights.items():
+                slot = slots.get(path)
+                if slot is None or not isinstance(value, torch.Tensor) or slot.shape != value.shape:
+                    raise StudentCodeError(
+                        ChildErrorKind.LOAD_WEIGHTS_FAILED,
+                        f"could not load a tensor into parameter {path!r}",
+                    )
+                slot.copy_(value)
+
+    @contextlib.contextmanager
+    def student_code(self, stage: str):  # noqa: ANN201 - a context manager
+        """Run student code, turning anything it raises into a StudentCodeError."""
+        try:
+            yield
+        except StudentCodeError:
+            raise
+        except BaseException as error:  # noqa: BLE001 - SystemExit and friends are student acts too
+            raise self.classify(error, stage) from None
+
+    def classify(self, error: BaseException, stage: str) -> StudentCodeError:
+        where, trace = self.locate(error)
+        if isinstance(error, SyntaxError):
+            filename = self.relative(error.filename or "")
+            return StudentCodeError(
+                ChildErrorKind.SYNTAX_ERROR,
+                f"{type(error).__name__} in {filename}, line {error.lineno}: {error.msg}",
+                where=f"{filename}:{error.lineno}",
+                trace=trace,
+            )
+        if isinstance(error, NotImplementedError):
+            return StudentCodeError(
+                ChildErrorKind.NOT_IMPLEMENTED,
+                "not implemented yet: the stub still raises NotImplementedError.",
+                where=where,
+            )
+        if isinstance(error, (SystemExit, KeyboardInterrupt)):
+            code = f"({error.code!r})" if isinstance(error, SystemExit) else ""
+            act = "sys.exit" + code if isinstance(error, SystemExit) else "KeyboardInterrupt"
+            return StudentCodeError(
+                ChildErrorKind.EXITED,
+                f"your code raised {act} during {stage}{_at(where)}; "
+                "a submission must not exit or interrupt the grader.",
+                where=where,
+                trace=trace,
+            )
+        if isinstance(error, MemoryError) or "can't allocate memory" in str(error):
+            return StudentCodeError(
+                ChildErrorKind.OUT_OF_MEMORY,
+                f"your code ran out of memory during {stage}{_at(where)}.",
+                where=where,
+                trace=trace,
+            )
+        kind = {
+            "import": ChildErrorKind.IMPORT_ERROR,
+            "build": ChildErrorKind.BUILDER_RAISED,
+        }.get(stage, ChildErrorKind.FORWARD_RAISED)
+        summary = f"{type(error).__name__}: {error}".strip()
+        return StudentCodeError(
+            kind, f"{summary[:1500]} (during {stage}{_at(where)})", where=where, trace=trace
+        )
+
+    def locate(self, error: BaseException) -> tuple[str, str]:
+        """The innermost frame in the submission, and the traceback of its frames."""
+        frames = [
+            frame
+            for frame in traceback.extract_tb(error.__traceback__)
+            if self.is_submission_file(frame.filename)
+        ]
+        where = ""
+        if frames:
+            where = f"{self.relative(frames[-1].filename)}:{frames[-1].lineno}"
+        lines = [
+            f'  File "{self.relative(f.filename)}", line {f.lineno}, in {f.name}\n    {f.line}'
+            for f in frames[-8:]
+        ]
+        return where, "\n".join(lines)
+
+    def is_submission_file(self, filename: str) -> bool:
+        try:
+            Path(filename).resolve().relative_to(self.submission)
+        except (ValueError, OSError):
+            return False
+        return True
+
+    def relative(self, filename: str) -> str:
+        try:
+            return str(Path(filename).resolve().relative_to(self.submission))
+        except (ValueError, OSError):
+            return Path(filename).name
+
+
+def _at(where: str) -> str:
+    return f" at {where}" if where else ""
+
+
+def _layer_table(module: nn.Module) -> dict[str, nn.Module]:
+    """Leaves and parameter holders, by path, in registration order."""
+    table: dict[str, nn.Module] = {}
+    for path, sub in module.named_modules():
+        if not any(True for _ in sub.children()) or any(True for _ in sub.parameters(False)):
+            table[path] = sub
+    return table
+
+
+def _torch_type(module: nn.Module) -> str:
+    for cls in type(module).__mro__:
+        if cls.__module__.startswith("torch.nn.modules") and cls is not nn.Module:
+            return cls.__name__
+    return type(module).__name__
+
+
+def _config(module: nn.Module) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for name in _CONFIG_ATTRIBUTES:
+        value = getattr(module, name, None)
+        if isinstance(value, tuple):
+            value = list(value)
+        if isinstance(value, (bool, int, float, str)) or (
+            isinstance(value, list) and all(isinstance(v, (int, float, str)) for v in value)
+        ):
+            config[name] = value
+    if isinstance(getattr(module, "weight", None), nn.Parameter):
+        config["bias"] = isinstance(getattr(module, "bias", None), torch.Tensor)
+    return config
+
+
+def _parameter_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _describe_output(output: Any) -> OutputInfo:
+    if isinstance(output, torch.Tensor):
+        return OutputInfo(
+            kind="tensor",
+            type_name=type(output).__name__,
+            shape=tuple(int(s) for s in output.shape),
+            device=output.device.type,
+        )
+    kind = "module" if isinstance(output, nn.Module) else "other"
+    return OutputInfo(kind=kind, type_name=type(output).__name__)
+
+
+class _LayerHooks:
+    """Forward hooks that record call order, output shapes and (optionally) outputs."""
+
+    def __init__(self, module: nn.Module, table: dict[str, nn.Module], *, capture: bool = False):
+        self.module = module
+        self.paths = {id(sub): path for path, sub in table.items()}
+        self.table = table
+        self.capture = capture
+        self.order: list[str] = []
+        self.calls: dict[str, int] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.captured: dict[str, torch.Tensor] = {}
+        self.handles: list[Any] = []
+
+    def __enter__(self) -> _LayerHooks:
+        for sub in self.table.values():
+            self.handles.append(sub.register_forward_pre_hook(self.before))
+            self.handles.append(sub.register_forward_hook(self.after))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def before(self, sub: nn.Module, args: Any) -> None:
+        path = self.paths[id(sub)]
+        if path not in self.calls:
+            self.order.append(path)
+        self.calls[path] = self.calls.get(path, 0) + 1
+
+    def after(self, sub: nn.Module, args: Any, output: Any) -> None:
+        path = self.paths[id(sub)]
+        if path in self.shapes or not isinstance(output, torch.Tensor):
+            return
+        self.shapes[path] = tuple(int(s) for s in output.shape)
+        if self.capture:
+            self.captured[path] = output.detach().to("cpu").clone()
+
+    def layers(self) -> list[Layer]:
+        uncalled = [path for path in self.table if path not in self.calls]
+        result = []
+        for path in self.order + uncalled:
+            sub = self.table[path]
+            result.append(
+                Layer(
+                    path=path,
+                    type=_torch_type(sub),
+                    class_name=type(sub).__name__,
+                    params=tuple(
+                        (name, tuple(int(s) for s in p.shape))
+                        for name, p in sub.named_parameters(recurse=False)
+                    ),
+                    config=_config(sub),
+                    output_shape=self.shapes.get(path),
+                    calls=self.calls.get(path, 0),
+                )
+            )
+        return result
+
+
+class _OpRecorder(TorchFunctionMode):
+    """Records tensor-producing torch calls, for hints such as cat on the wrong dim."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[Op] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        if isinstance(result, torch.Tensor) and len(self.ops) < _MAX_RECORDED_OPS:
+            name = getattr(func, "__name__", str(func))
+            dim = kwargs.get("dim")
+            if dim is None and name in ("cat", "concat", "concatenate", "stack") and len(args) > 1:
+                dim = args[1]
+            self.ops.append(
+                Op(
+                    name=name,
+                    shape=tuple(int(s) for s in result.shape),
+                    dim=dim if isinstance(dim, int) else None,
+                )
+            )
+        return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of a spawned (not forked) child."""
+    parser = argparse.ArgumentParser(prog="grader.sandbox.child")
+    parser.add_argument("--socket-fd", type=int, required=True)
+    parser.add_argument("--capture-fd", type=int, required=True)
+    parser.add_argument("--memory-bytes", type=int, required=True)
+    parser.add_argument("--submission", type=Path, required=True)
+    args = parser.parse_args(argv)
+    sock = socket.socket(fileno=args.socket_fd)
+    prepare_process(capture_fd=args.capture_fd, memory_bytes=args.memory_bytes)
+    serve(sock, args.submission)
+
+
+if __name__ == "__main__":
+    main()

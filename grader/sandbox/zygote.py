@@ -1,0 +1,174 @@
+"""A warm fork server: children start in milliseconds instead of re-importing torch.
+
+The judge forks the zygote right after importing torch and before it computes
+anything on the CPU: a process that has run a multi-threaded CPU op cannot fork
+safely (the OpenMP pool does not survive ``fork`` and the child hangs). The
+zygote itself never computes; it only forks children on request and reports how
+they ended, so the judge stays free to compute.
+
+Control messages are JSON over a SOCK_SEQPACKET pair; a spawn request carries
+the child's socket and capture file as passed descriptors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_MAX_CONTROL_MESSAGE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ExitStatus:
+    """How a child ended: an exit code, or the signal that killed it."""
+
+    code: int | None = None
+    signal: int | None = None
+
+    def describe(self) -> str:
+        if self.signal is not None:
+            try:
+                name = signal.Signals(self.signal).name
+            except ValueError:
+                name = f"signal {self.signal}"
+            meaning = {
+                "SIGSEGV": " (segmentation fault)",
+                "SIGKILL": " (killed; often for using too much memory)",
+                "SIGABRT": " (aborted)",
+                "SIGBUS": " (bus error)",
+                "SIGFPE": " (arithmetic error)",
+            }.get(name, "")
+            return f"was killed by {name}{meaning}"
+        return f"exited with status {self.code}"
+
+    @classmethod
+    def from_wait_status(cls, status: int) -> ExitStatus:
+        if os.WIFSIGNALED(status):
+            return cls(signal=os.WTERMSIG(status))
+        return cls(code=os.WEXITSTATUS(status))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "signal": self.signal}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExitStatus:
+        return cls(code=data.get("code"), signal=data.get("signal"))
+
+
+class Zygote:
+    """The judge's handle on a forked fork server."""
+
+    def __init__(self, control: socket.socket, pid: int) -> None:
+        self.control = control
+        self.pid = pid
+
+    @classmethod
+    def start(cls) -> Zygote:
+        """Fork the zygote from the current process, which must not have computed yet."""
+        judge_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            judge_end.close()
+            code = 0
+            try:
+                _serve(zygote_end)
+            except BaseException:  # noqa: BLE001 - the zygote must never return into pytest
+                code = 70
+            os._exit(code)
+        zygote_end.close()
+        return cls(judge_end, pid)
+
+    def spawn(self, *, submission: Path, memory_bytes: int, child_socket: int, capture_fd: int) -> int:
+        request = {"op": "spawn", "submission": str(submission), "memory_bytes": memory_bytes}
+        socket.send_fds(self.control, [json.dumps(request).encode()], [child_socket, capture_fd])
+        return int(self._reply()["pid"])
+
+    def wait(self, pid: int, timeout: float) -> ExitStatus | None:
+        self.control.sendall(json.dumps({"op": "wait", "pid": pid, "timeout": timeout}).encode())
+        status = self._reply().get("status")
+        return None if status is None else ExitStatus.from_json(status)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.control.close()
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(self.pid, 0)
+
+    def _reply(self) -> dict[str, Any]:
+        data = self.control.recv(_MAX_CONTROL_MESSAGE)
+        if not data:
+            raise RuntimeError("the grader's fork server stopped")
+        return json.loads(data)
+
+
+def _serve(control: socket.socket) -> None:
+    # Ctrl-C reaches the whole terminal group; the judge decides, and closes us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    children: set[int] = set()
+    try:
+        while True:
+            data, fds, _, _ = socket.recv_fds(control, _MAX_CONTROL_MESSAGE, 4)
+            if not data:
+                return
+            request = json.loads(data)
+            if request["op"] == "spawn":
+                pid = _fork_child(control, request, fds)
+                children.add(pid)
+                control.sendall(json.dumps({"pid": pid}).encode())
+            elif request["op"] == "wait":
+                status = _wait(request["pid"], float(request["timeout"]))
+                if status is not None:
+                    children.discard(request["pid"])
+                reply = {"status": None if status is None else status.to_json()}
+                control.sendall(json.dumps(reply).encode())
+    finally:
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)
+
+
+def _fork_child(control: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
+    child_socket, capture_fd = fds
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            control.close()
+            from grader.sandbox import child
+
+            child.prepare_process(capture_fd=capture_fd, memory_bytes=request["memory_bytes"])
+            child.serve(socket.socket(fileno=child_socket), Path(request["submission"]))
+        except BaseException:  # noqa: BLE001 - never fall back into the zygote's loop
+            code = 70
+        os._exit(code)
+    # Both sides set the group, so the judge can kill it whichever runs first.
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)
+    os.close(child_socket)
+    os.close(capture_fd)
+    return pid
+
+
+def _wait(pid: int, timeout: float) -> ExitStatus | None:
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return ExitStatus(code=None)
+        if done:
+            return ExitStatus.from_wait_status(status)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)

@@ -1,0 +1,50 @@
+"""Every default of the grader, in one place.
+
+The CLI, the judge plugin and the sandbox read their defaults from here, so a
+value changed here changes everywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Seconds one request to a child may take (import, build, forward) before the
+#: child is killed and the check fails.
+REQUEST_TIMEOUT_S = 10.0
+
+#: Address space a child may add on top of what the warm parent already maps.
+CHILD_MEMORY_BYTES = 3 * 1024**3
+
+#: Caps on what a child may send back: one JSON header, and the tensor blobs.
+MAX_HEADER_BYTES = 1 * 1024**2
+MAX_BLOB_BYTES = 64 * 1024**2
+MAX_BLOBS = 256
+
+#: How much of a child's captured stdout/stderr is shown in a message.
+OUTPUT_TAIL_BYTES = 2000
+
+#: Largest submission folder the grader copies (bytes, files).
+MAX_SUBMISSION_BYTES = 20 * 1024**2
+MAX_SUBMISSION_FILES = 500
+
+#: Tolerances for comparing a student's output with the reference's (float32).
+RTOL = 1e-4
+ATOL = 1e-5
+
+#: Most weight assignments tried when layers of one shape are interchangeable.
+MAX_ASSIGNMENTS = 24
+
+#: Version of the JSON score report; bump on any incompatible change.
+REPORT_SCHEMA_VERSION = "1.0"
+
+#: Exit statuses of ``grade``.
+EXIT_OK = 0
+EXIT_BELOW_THRESHOLD = 1
+EXIT_USAGE = 2
+EXIT_GRADER_FAILED = 3
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: The course (assignments/, reference/, student_template/) shipped beside the package.
+DEFAULT_COURSE_DIR = PACKAGE_DIR.parent
+REPORT_SCHEMA_PATH = PACKAGE_DIR / "report" / "schema.json"
+JUDGE_INI_PATH = PACKAGE_DIR / "judge" / "pytest.ini"
