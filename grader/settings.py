@@ -6,6 +6,7 @@ value changed here changes everywhere.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 #: Seconds one request to a child may take (import, build, forward) before the
@@ -33,6 +34,17 @@ ATOL = 1e-5
 
 #: Most weight assignments tried when layers of one shape are interchangeable.
 MAX_ASSIGNMENTS = 24
+
+#: Mixed into the seeds of the reference facts (inputs and weights). Change it to
+#: draw new probe inputs; stored facts under the old seed are then not used.
+FACTS_SEED = "grader-facts-1"
+
+
+def default_facts_cache() -> Path:
+    """Where computed reference facts are kept between runs."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "grader" / "facts"
+
 
 #: Version of the JSON score report; bump on any incompatible change.
 REPORT_SCHEMA_VERSION = "1.0"

@@ -9,6 +9,7 @@ points, feedback and notes in pytest-json-report's per-test metadata.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from pathlib import Path
@@ -20,12 +21,14 @@ from grader import __version__, settings
 from grader.checks.feedback import CheckFailed, Feedback
 from grader.checks.hints import for_failure
 from grader.course import Course, Exercise
+from grader.facts import FactsStore
 from grader.judge.session import JudgeSession, Reference, Student
 from grader.sandbox.client import SubmissionFailed, default_launcher
 
 _SESSION = pytest.StashKey[JudgeSession]()
 _COURSE = pytest.StashKey[Course]()
 _FEEDBACK = pytest.StashKey[dict[str, Any]]()
+_EXIT_STATUS = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,8 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--course", type=Path, default=settings.DEFAULT_COURSE_DIR)
     group.addoption("--request-timeout", type=float, default=settings.REQUEST_TIMEOUT_S)
     group.addoption("--memory-bytes", type=int, default=settings.CHILD_MEMORY_BYTES)
-    group.addoption("--seed-material", default="", help="mixed into every seed")
+    group.addoption("--seed-material", default="", help="mixed into the submission's seeds")
+    group.addoption("--facts-seed", default=settings.FACTS_SEED, help="mixed into the reference's seeds")
+    group.addoption("--facts-cache", default=None, help="folder of stored reference facts ('' for none)")
     group.addoption("--start-method", choices=("fork", "spawn"), default=None)
+    group.addoption("--zygote-fd", type=int, default=None, help="control socket of a started zygote")
     group.addoption("--collect-json", type=Path, help="write the collected checks and points here")
 
 
@@ -44,12 +50,10 @@ def pytest_configure(config: pytest.Config) -> None:
     submission = config.getoption("submission")
     if submission is None:
         return
+    # Started first, so the zygote warms up while this process imports torch.
+    launcher = default_launcher(config.getoption("start_method"), zygote_fd=config.getoption("zygote_fd"))
     import torch
 
-    # One meta op warms the dispatcher without touching CPU threads, then the
-    # zygote is forked: after this, this process may compute freely.
-    torch.ones(1, device="meta") + 1
-    launcher = default_launcher(config.getoption("start_method"))
     device = "cuda" if torch.cuda.is_available() else "meta"
     config.stash[_SESSION] = JudgeSession(
         course=config.stash[_COURSE],
@@ -57,17 +61,35 @@ def pytest_configure(config: pytest.Config) -> None:
         launcher=launcher,
         device=device,
         seed_material=config.getoption("seed_material"),
+        facts_seed=config.getoption("facts_seed"),
+        facts_store=FactsStore(_facts_cache(config.getoption("facts_cache"))),
         timeout_s=config.getoption("request_timeout"),
         memory_bytes=config.getoption("memory_bytes"),
     )
     config.pluginmanager.register(_EnvironmentRecorder(device), "grader-environment")
 
 
+def _facts_cache(option: str | None) -> Path | None:
+    if option is None:
+        return settings.default_facts_cache()
+    return Path(option) if option else None
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(_SESSION, None)
-    if session is not None:
-        session.close()
-        session.launcher.close()
+    if session is None:
+        return
+    session.close()
+    session.launcher.close()
+    # The report is written; skip the interpreter's slow teardown of torch.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(config.stash.get(_EXIT_STATUS, 3))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
 
 
 def _exercise(item: pytest.Item) -> Exercise:
@@ -144,6 +166,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     return (yield)
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_json_runtest_metadata(item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
     student = getattr(item, "funcargs", {}).get("student")
     return {
@@ -162,6 +185,7 @@ class _EnvironmentRecorder:
     def __init__(self, device: str) -> None:
         self.device = device
 
+    @pytest.hookimpl(optionalhook=True)
     def pytest_json_modifyreport(self, json_report: dict[str, Any]) -> None:
         import torch
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from grader import settings
 from grader.course import Configuration, Course, Exercise, Variant
+from grader.facts import FactsStore, facts_key
 from grader.sandbox.client import Launcher, RunOutput, Sandbox, SubmissionFailed
 from grader.sandbox.messages import Structure
 from grader.sandbox.protocol import Target
@@ -56,10 +57,14 @@ class JudgeSession:
         launcher: Launcher,
         device: str,
         seed_material: str,
+        facts_store: FactsStore,
+        facts_seed: str = settings.FACTS_SEED,
         timeout_s: float = settings.REQUEST_TIMEOUT_S,
         memory_bytes: int = settings.CHILD_MEMORY_BYTES,
     ) -> None:
         self.course = course
+        self.facts_store = facts_store
+        self.facts_seed = facts_seed
         self.submission = submission
         self.launcher = launcher
         self.device = device
@@ -85,8 +90,11 @@ class JudgeSession:
 
     def seed(self, *parts: object) -> int:
         """Seeds differ per submission and check, and repeat for the same submission."""
-        text = "/".join([self.seed_material, *map(str, parts)])
-        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
+        return _seed(self.seed_material, *parts)
+
+    def reference_seed(self, *parts: object) -> int:
+        """Seeds of the reference facts: per course, so the facts can be stored."""
+        return _seed(self.facts_seed, *parts)
 
     def structure(self, role: str, exercise: Exercise, target: Target, shape: tuple[int, ...]) -> Structure:
         key = (role, exercise.id, target.builder, repr(sorted(target.kwargs.items())), shape)
@@ -151,21 +159,50 @@ class Reference:
         return self.session.facts[key]
 
     def _compute(self, configuration: str) -> ConfigurationFacts:
+        session = self.session
+        config = self.exercise.configuration(configuration)
+        key = facts_key(session.course, self.exercise, configuration, session.facts_seed)
+        stored = session.facts_store.load(key)
+        if stored is None:
+            stored = self._from_reference(configuration)
+            session.facts_store.save(key, structures=stored["structures"], tensors=stored["tensors"])
+        structures, tensors = stored["structures"], stored["tensors"]
+        return ConfigurationFacts(
+            configuration=config,
+            inputs=tensors["inputs"],
+            variants=tuple(
+                VariantFacts(
+                    variant=variant,
+                    structure=structures[f"{variant.id}/full"],
+                    small_structure=structures[f"{variant.id}/small"],
+                    weights=tensors[f"{variant.id}/weights"],
+                    output=tensors[f"{variant.id}/output"],
+                    layer_outputs=tensors[f"{variant.id}/layers"],
+                )
+                for variant in self.exercise.variants
+            ),
+        )
+
+    def _from_reference(self, configuration: str) -> dict[str, Any]:
+        """Run each variant of the reference in a child, on the judge's input and weights."""
         import torch
 
         config = self.exercise.configuration(configuration)
         session = self.session
-        generator = torch.Generator().manual_seed(session.seed(self.exercise.id, configuration, "input"))
-        inputs = torch.rand(config.small_input_shape, generator=generator)
-        variants = []
+        seed = session.reference_seed
+        inputs = torch.rand(
+            config.small_input_shape,
+            generator=torch.Generator().manual_seed(seed(self.exercise.id, configuration, "input")),
+        )
+        structures: dict[str, Structure] = {}
+        tensors: dict[str, Any] = {"inputs": inputs}
         for variant in self.exercise.variants:
             target = Target(module=self.exercise.module, builder=variant.builder, kwargs=config.kwargs)
             try:
-                structure = session.structure("reference", self.exercise, target, config.input_shape)
+                full = session.structure("reference", self.exercise, target, config.input_shape)
                 small = session.structure("reference", self.exercise, target, config.small_input_shape)
-                weights = _reference_weights(
-                    small, torch.Generator().manual_seed(session.seed(self.exercise.id, configuration, "weights"))
-                )
+                generator = torch.Generator().manual_seed(seed(self.exercise.id, configuration, "weights"))
+                weights = _reference_weights(small, generator)
                 (run,) = session.sandbox("reference", self.exercise).run(
                     target, inputs, weight_sets=[weights], capture_layers=True
                 )
@@ -173,17 +210,17 @@ class Reference:
                 raise RuntimeError(
                     f"the reference {variant.builder} for {self.exercise.id} failed: {failed}"
                 ) from None
-            variants.append(
-                VariantFacts(
-                    variant=variant,
-                    structure=structure,
-                    small_structure=small,
-                    weights=weights,
-                    output=run.tensor,
-                    layer_outputs=run.layers or {},
-                )
-            )
-        return ConfigurationFacts(configuration=config, inputs=inputs, variants=tuple(variants))
+            structures[f"{variant.id}/full"] = full
+            structures[f"{variant.id}/small"] = small
+            tensors[f"{variant.id}/weights"] = weights
+            tensors[f"{variant.id}/output"] = run.tensor
+            tensors[f"{variant.id}/layers"] = run.layers or {}
+        return {"structures": structures, "tensors": tensors}
+
+
+def _seed(material: str, *parts: object) -> int:
+    text = "/".join([material, *map(str, parts)])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
 
 
 def _reference_weights(structure: Structure, generator: Any) -> dict[str, Any]:

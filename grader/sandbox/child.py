@@ -162,8 +162,9 @@ class _Child:
             # Factory calls without a device (torch.zeros in forward) land on meta too:
             # the shape check must not allocate, and device bugs are the device check's.
             with torch.no_grad(), torch.device("meta"), _LayerHooks(module, layers) as hooks:
+                inputs = torch.empty(shape)
                 with recorder:
-                    output = module(torch.empty(shape))
+                    output = module(inputs)
         structure = Structure(
             output=_describe_output(output),
             layers=tuple(hooks.layers()),
@@ -485,6 +486,33 @@ class _OpRecorder(TorchFunctionMode):
                 )
             )
         return result
+
+
+class _WarmUp(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3, padding="same")
+        self.pool = nn.MaxPool2d(2)
+        self.drop = nn.Dropout()
+        self.norm = nn.BatchNorm2d(2)
+        self.linear = nn.Linear(2, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.drop(nn.functional.relu(self.norm(self.conv(x))))
+        y = torch.cat([y, y + x], dim=1)
+        return self.linear(self.pool(y).mean(dim=(2, 3))[:, :2])
+
+
+def warm_up() -> None:
+    """Run the inspect path once on meta, so forked children inherit its lazy imports.
+
+    Only on the meta device: a CPU op here would make forking unsafe.
+    """
+    module = _WarmUp().to("meta")
+    layers = _layer_table(module)
+    with torch.no_grad(), torch.device("meta"), _LayerHooks(module, layers) as hooks, _OpRecorder():
+        module(torch.empty(1, 2, 4, 4))
+    hooks.layers()
 
 
 def main(argv: list[str] | None = None) -> None:

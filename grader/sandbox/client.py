@@ -149,15 +149,17 @@ class SpawnLauncher:
         pass
 
 
-def default_launcher(start_method: str | None = None) -> Launcher:
-    """Fork from a warm zygote where that is safe (Linux), spawn elsewhere.
-
-    Call it before computing anything on the CPU in this process.
-    """
-    method = start_method or os.environ.get("GRADER_START_METHOD") or (
+def start_method(requested: str | None = None) -> str:
+    """Fork from a warm zygote where that is safe (Linux), spawn elsewhere."""
+    return requested or os.environ.get("GRADER_START_METHOD") or (
         "fork" if sys.platform.startswith("linux") else "spawn"
     )
-    if method == "fork":
+
+
+def default_launcher(requested: str | None = None, *, zygote_fd: int | None = None) -> Launcher:
+    if zygote_fd is not None:
+        return ForkLauncher(Zygote.attach(zygote_fd))
+    if start_method(requested) == "fork":
         return ForkLauncher(Zygote.start())
     return SpawnLauncher()
 

@@ -1,10 +1,12 @@
 """A warm fork server: children start in milliseconds instead of re-importing torch.
 
-The judge forks the zygote right after importing torch and before it computes
-anything on the CPU: a process that has run a multi-threaded CPU op cannot fork
-safely (the OpenMP pool does not survive ``fork`` and the child hangs). The
-zygote itself never computes; it only forks children on request and reports how
-they ended, so the judge stays free to compute.
+The zygote is its own interpreter, started by the judge before the judge imports
+torch, so the two warm up in parallel. It imports torch, runs the child's code
+once on the meta device (the first meta ``relu`` alone imports ``torch._dynamo``,
+about a second), and then only forks children on request and reports how they
+ended. It never computes on the CPU: a process that has run a multi-threaded CPU
+op cannot fork safely (the OpenMP pool does not survive ``fork`` and the child
+hangs). The judge never forks, so it may compute freely.
 
 Control messages are JSON over a SOCK_SEQPACKET pair; a spawn request carries
 the child's socket and capture file as passed descriptors.
@@ -12,11 +14,14 @@ the child's socket and capture file as passed descriptors.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,25 +70,26 @@ class ExitStatus:
 class Zygote:
     """The judge's handle on a forked fork server."""
 
-    def __init__(self, control: socket.socket, pid: int) -> None:
+    def __init__(self, control: socket.socket, process: subprocess.Popen[bytes] | None) -> None:
         self.control = control
-        self.pid = pid
+        self.process = process
+
+    @classmethod
+    def attach(cls, control_fd: int) -> Zygote:
+        """Use a zygote another process started (``grade submit`` starts it first thing)."""
+        return cls(socket.socket(fileno=control_fd), None)
 
     @classmethod
     def start(cls) -> Zygote:
-        """Fork the zygote from the current process, which must not have computed yet."""
+        """Start the zygote; it warms up while the caller goes on (the first spawn waits)."""
         judge_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:
-            judge_end.close()
-            code = 0
-            try:
-                _serve(zygote_end)
-            except BaseException:  # noqa: BLE001 - the zygote must never return into pytest
-                code = 70
-            os._exit(code)
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-m", "grader.sandbox.zygote", f"--control-fd={zygote_end.fileno()}"],
+            pass_fds=(zygote_end.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
         zygote_end.close()
-        return cls(judge_end, pid)
+        return cls(judge_end, process)
 
     def spawn(self, *, submission: Path, memory_bytes: int, child_socket: int, capture_fd: int) -> int:
         request = {"op": "spawn", "submission": str(submission), "memory_bytes": memory_bytes}
@@ -98,8 +104,13 @@ class Zygote:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.control.close()
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(self.pid, 0)
+        if self.process is None:
+            return
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
     def _reply(self) -> dict[str, Any]:
         data = self.control.recv(_MAX_CONTROL_MESSAGE)
@@ -108,9 +119,26 @@ class Zygote:
         return json.loads(data)
 
 
-def _serve(control: socket.socket) -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="grader.sandbox.zygote")
+    parser.add_argument("--control-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    control = socket.socket(fileno=args.control_fd)
     # Ctrl-C reaches the whole terminal group; the judge decides, and closes us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from grader.sandbox import child
+
+    child.warm_up()
+    code = 0
+    try:
+        _serve(control)
+    except BaseException:  # noqa: BLE001 - a broken zygote only ends itself
+        code = 70
+    # Tearing down an interpreter that loaded torch._dynamo takes about a second.
+    os._exit(code)
+
+
+def _serve(control: socket.socket) -> None:
     children: set[int] = set()
     try:
         while True:
@@ -172,3 +200,7 @@ def _wait(pid: int, timeout: float) -> ExitStatus | None:
             return None
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""``grade``: a thin click layer over ``grader.grade``.
+
+Exit statuses: 0 grading ran (whatever the score); 1 the score is below
+``--fail-under``; 2 a usage error (no such folder, unknown exercise);
+3 the grader itself failed (the report is still written, marked with the error).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from grader import __version__, settings
+from grader.grade import list_exercises, submit
+from grader.report.terminal import render
+from grader.submission import UsageError
+
+_SUBMIT_DEFAULTS = submit.__kwdefaults__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grade")
+def main() -> None:
+    """Grade PyTorch model-building exercises; the score is decided outside student code."""
+
+
+@main.command("submit")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the JSON report here.")
+@click.option(
+    "--assignment",
+    "-a",
+    "assignments",
+    multiple=True,
+    metavar="ID",
+    help="Grade only this exercise (repeatable). See `grade list`.",
+)
+@click.option("--fail-under", type=float, help="Exit with status 1 when the total score is below this.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0.1),
+    default=_SUBMIT_DEFAULTS["timeout_s"],
+    show_default=True,
+    help="Seconds each request to your code may take.",
+)
+@click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=_SUBMIT_DEFAULTS["course_dir"],
+    help="The course folder holding assignments/ and reference/.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the total.")
+def submit_command(
+    path: Path,
+    json_path: Path | None,
+    assignments: tuple[str, ...],
+    fail_under: float | None,
+    timeout_s: float,
+    course_dir: Path,
+    quiet: bool,
+) -> None:
+    """Grade the submission folder PATH and print the score with feedback."""
+    console = Console()
+    try:
+        report = submit(
+            path=path,
+            json_path=json_path,
+            assignments=assignments,
+            timeout_s=timeout_s,
+            course_dir=course_dir,
+        )
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+    if quiet:
+        console.print(f"{report.score:g}/{report.max_score:g}")
+    else:
+        render(report, console)
+    if json_path is not None and not quiet:
+        console.print(f"[dim]report written to {json_path}[/]")
+    if report.error:
+        sys.exit(settings.EXIT_GRADER_FAILED)
+    if fail_under is not None and report.score < fail_under:
+        sys.exit(settings.EXIT_BELOW_THRESHOLD)
+
+
+@main.command("list")
+@click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=settings.DEFAULT_COURSE_DIR,
+)
+@click.option("--checks", is_flag=True, help="Show every check with its points.")
+def list_command(course_dir: Path, checks: bool) -> None:
+    """Show the exercises with their points."""
+    try:
+        listings = list_exercises(course_dir=course_dir)
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+    table = Table(title="Exercises", title_justify="left")
+    table.add_column("id")
+    table.add_column("title")
+    table.add_column("points", justify="right")
+    for listing in listings:
+        table.add_row(listing.id, listing.title, f"{listing.max_score:g}")
+        if checks:
+            for name, points in listing.checks:
+                table.add_row("", f"[dim]{name}[/]", f"[dim]{points:g}[/]")
+    Console().print(table)

@@ -1,0 +1,86 @@
+"""Reference facts as stored data: JSON for structures, ``torch.save`` for tensors.
+
+What the checks compare against — structures at the exercise's sizes, the
+judge's seeded input and weights, the reference's outputs — depends only on the
+reference code, the exercise description, the seed and the torch version. It is
+computed once, stored under a key of all of those, and read back with
+``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.course import Course, Exercise
+from grader.sandbox.messages import Structure
+
+
+def facts_key(course: Course, exercise: Exercise, configuration: str, seed_material: str) -> str:
+    import torch
+
+    digest = hashlib.sha256()
+    for part in (__version__, torch.__version__, seed_material, exercise.id, configuration):
+        digest.update(part.encode() + b"\0")
+    for path in sorted([exercise.directory / "exercise.toml", *course.reference_dir.glob("*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+class FactsStore:
+    """A folder of facts files; a missing or unreadable entry is recomputed."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        if self.directory is None:
+            return None
+        meta, tensors = self._paths(key)
+        try:
+            data = json.loads(meta.read_text())
+            data["tensors"] = _load_tensors(tensors)
+        except (OSError, ValueError, RuntimeError):
+            return None
+        data["structures"] = {k: Structure.from_json(v) for k, v in data["structures"].items()}
+        return data
+
+    def save(self, key: str, *, structures: dict[str, Structure], tensors: dict[str, Any]) -> None:
+        if self.directory is None:
+            return
+        import torch
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        meta, tensor_path = self._paths(key)
+        _atomic(tensor_path, lambda f: torch.save(tensors, f))
+        text = json.dumps({"structures": {k: s.to_json() for k, s in structures.items()}})
+        _atomic(meta, lambda f: f.write(text.encode()))
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        assert self.directory is not None
+        return self.directory / f"{key}.json", self.directory / f"{key}.pt"
+
+
+def _load_tensors(path: Path) -> dict[str, Any]:
+    import torch
+
+    loaded = torch.load(path, weights_only=True)
+    if not isinstance(loaded, dict):
+        raise ValueError("facts tensors are not a dict")
+    return loaded
+
+
+def _atomic(path: Path, write: Any) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,95 @@
+"""``grade submit`` and ``grade list`` as plain functions the CLI and tests call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import settings
+from grader.course import Course, CourseError
+from grader.judge.launch import collect_checks, run_judge
+from grader.report.from_pytest import build_report
+from grader.report.json_report import write_json
+from grader.report.model import Report
+from grader.sandbox.client import start_method as sandbox_start_method
+from grader.sandbox.zygote import Zygote
+from grader.submission import UsageError, snapshot
+
+
+def submit(
+    *,
+    path: Path,
+    json_path: Path | None = None,
+    assignments: Sequence[str] = (),
+    timeout_s: float = settings.REQUEST_TIMEOUT_S,
+    course_dir: Path = settings.DEFAULT_COURSE_DIR,
+    start_method: str | None = None,
+) -> Report:
+    """Grade one submission folder; write the JSON report if asked; return the report."""
+    started = time.monotonic()
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    try:
+        course = Course.load(course_dir)
+        exercises = course.select(list(assignments))
+    except CourseError as error:
+        raise UsageError(str(error)) from None
+    with tempfile.TemporaryDirectory(prefix="grader-submission-") as folder:
+        copy = snapshot(path, Path(folder))
+        # Warming torch in the zygote is the longest step: start it before the judge.
+        zygote = Zygote.start() if sandbox_start_method(start_method) == "fork" else None
+        try:
+            run = run_judge(
+                course_dir=course_dir,
+                exercises=exercises,
+                submission=copy.folder,
+                seed_material=copy.submission.sha256,
+                timeout_s=timeout_s,
+                start_method=start_method,
+                zygote=zygote,
+            )
+        finally:
+            if zygote is not None:
+                zygote.close()
+    error = None
+    if not run.completed:
+        error = f"the judge stopped with status {run.returncode}:\n{run.log[-3000:]}"
+    report = build_report(
+        raw=run.raw,
+        exercises=exercises,
+        submission=copy.submission,
+        created=created,
+        duration_s=time.monotonic() - started,
+        error=error,
+    )
+    if json_path is not None:
+        write_json(report, json_path)
+    return report
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExerciseListing:
+    id: str
+    title: str
+    max_score: float
+    checks: tuple[tuple[str, float], ...]
+
+
+def list_exercises(*, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> list[ExerciseListing]:
+    try:
+        course = Course.load(course_dir)
+    except CourseError as error:
+        raise UsageError(str(error)) from None
+    checks = collect_checks(course_dir=course_dir, exercises=course.exercises)
+    return [
+        ExerciseListing(
+            id=exercise.id,
+            title=exercise.title,
+            max_score=sum(c["points"] for c in checks if c["exercise"] == exercise.id),
+            checks=tuple((c["name"], c["points"]) for c in checks if c["exercise"] == exercise.id),
+        )
+        for exercise in course.exercises
+    ]

@@ -1,0 +1,135 @@
+"""Start the judge: pytest in its own isolated interpreter, configured only by the grader.
+
+``python -I`` ignores PYTHON* variables, the user's site-packages and the
+current folder; ``-c`` names the judge's ini file so nothing in a submission
+can configure pytest; conftest files and plugin auto-loading are off, and so is
+the cache. Student files are never under pytest's rootdir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader import settings
+from grader.course import Exercise
+from grader.sandbox.zygote import Zygote
+
+#: pytest's exit codes that mean the judge ran every check (some may have failed).
+_GRADED = (0, 1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class JudgeRun:
+    returncode: int
+    raw: dict[str, Any] | None
+    log: str
+
+    @property
+    def completed(self) -> bool:
+        return self.returncode in _GRADED and self.raw is not None
+
+
+def judge_command(*, course_dir: Path, exercises: tuple[Exercise, ...], options: list[str]) -> list[str]:
+    return [
+        sys.executable,
+        "-I",
+        "-m",
+        "pytest",
+        "-c",
+        str(settings.JUDGE_INI_PATH),
+        "--rootdir",
+        str(course_dir),
+        "--noconftest",
+        "--disable-plugin-autoload",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "pytest_jsonreport.plugin",
+        "-p",
+        "grader.judge.plugin",
+        "-q",
+        "--no-header",
+        "-rN",
+        f"--course={course_dir}",
+        *options,
+        *(str(exercise.directory) for exercise in exercises),
+    ]
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    return env
+
+
+def run_judge(
+    *,
+    course_dir: Path,
+    exercises: tuple[Exercise, ...],
+    submission: Path,
+    seed_material: str,
+    timeout_s: float,
+    start_method: str | None = None,
+    zygote: Zygote | None = None,
+) -> JudgeRun:
+    """Run the judge; with a ``zygote`` already warming, hand its control socket over."""
+    with tempfile.TemporaryDirectory(prefix="grader-judge-") as work:
+        raw_path = Path(work) / "raw.json"
+        options = [
+            f"--submission={submission}",
+            f"--seed-material={seed_material}",
+            f"--request-timeout={timeout_s}",
+            "--json-report",
+            f"--json-report-file={raw_path}",
+        ]
+        if start_method:
+            options.append(f"--start-method={start_method}")
+        passed: tuple[int, ...] = ()
+        if zygote is not None:
+            passed = (zygote.control.fileno(),)
+            options.append(f"--zygote-fd={passed[0]}")
+        command = judge_command(course_dir=course_dir, exercises=exercises, options=options)
+        # Bounded even if every check ran into its own timeout.
+        overall = 60 + timeout_s * 12 * max(1, len(exercises))
+        try:
+            done = subprocess.run(
+                command,
+                cwd=work,
+                env=_environment(),
+                capture_output=True,
+                timeout=overall,
+                check=False,
+                pass_fds=passed,
+            )
+        except subprocess.TimeoutExpired as expired:
+            log = (expired.stdout or b"").decode(errors="replace")
+            return JudgeRun(returncode=-1, raw=None, log=f"the judge ran past {overall:g} s\n{log}")
+        log = (done.stdout + done.stderr).decode(errors="replace")
+        try:
+            raw = json.loads(raw_path.read_text())
+        except (OSError, ValueError):
+            raw = None
+        return JudgeRun(returncode=done.returncode, raw=raw, log=log)
+
+
+def collect_checks(*, course_dir: Path, exercises: tuple[Exercise, ...]) -> list[dict[str, Any]]:
+    """The checks with their points, as the judge would run them (no torch needed)."""
+    with tempfile.TemporaryDirectory(prefix="grader-collect-") as work:
+        target = Path(work) / "checks.json"
+        command = judge_command(
+            course_dir=course_dir,
+            exercises=exercises,
+            options=["--collect-only", f"--collect-json={target}"],
+        )
+        done = subprocess.run(command, cwd=work, env=_environment(), capture_output=True, check=False)
+        if not target.is_file():
+            log = (done.stdout + done.stderr).decode(errors="replace")
+            raise RuntimeError(f"collecting the checks failed:\n{log[-3000:]}")
+        return json.loads(target.read_text())

@@ -1,0 +1,130 @@
+"""The score report as typed objects; every output format converts from these."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class CheckStatus(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"  # the submission does not do what the check asks
+    ERROR = "error"  # the grader could not run the check
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckResult:
+    id: str
+    name: str
+    status: CheckStatus
+    score: float
+    max_score: float
+    message: str
+    duration_s: float
+    hints: tuple[str, ...] = ()
+    layers: tuple[dict[str, Any], ...] = ()
+    output: str = ""
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status.value,
+            "score": self.score,
+            "max_score": self.max_score,
+            "message": self.message,
+            "duration_s": round(self.duration_s, 4),
+            "hints": list(self.hints),
+            "layers": list(self.layers),
+            "output": self.output,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignmentResult:
+    id: str
+    title: str
+    variant: str | None
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 4)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "score": self.score,
+            "max_score": self.max_score,
+            "variant": self.variant,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submission:
+    path: str
+    sha256: str
+    files: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "files": list(self.files)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Environment:
+    python: str
+    torch: str | None
+    device: str | None
+    platform: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "python": self.python,
+            "torch": self.torch,
+            "device": self.device,
+            "platform": self.platform,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    schema_version: str
+    grader_version: str
+    created: str
+    duration_s: float
+    submission: Submission
+    environment: Environment
+    assignments: tuple[AssignmentResult, ...]
+    error: str | None = None  # set when the grader itself failed; the scores are then partial
+
+    @property
+    def score(self) -> float:
+        return round(sum(a.score for a in self.assignments), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(a.max_score for a in self.assignments), 4)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "grader_version": self.grader_version,
+            "created": self.created,
+            "duration_s": round(self.duration_s, 3),
+            "submission": self.submission.to_dict(),
+            "environment": self.environment.to_dict(),
+            "score": self.score,
+            "max_score": self.max_score,
+            "error": self.error,
+            "assignments": [a.to_dict() for a in self.assignments],
+        }

@@ -1,0 +1,89 @@
+"""The score report on a terminal: a table per exercise, then what to fix."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from grader.report.model import AssignmentResult, CheckResult, CheckStatus, Report
+
+_STATUS_STYLE = {
+    CheckStatus.PASSED: ("✓ passed", "green"),
+    CheckStatus.FAILED: ("✗ failed", "red"),
+    CheckStatus.ERROR: ("! error", "magenta"),
+    CheckStatus.SKIPPED: ("- skipped", "yellow"),
+}
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def render(report: Report, console: Console) -> None:
+    for assignment in report.assignments:
+        console.print(_assignment_table(assignment))
+        for check in assignment.checks:
+            if check.status in (CheckStatus.FAILED, CheckStatus.ERROR):
+                console.print(_failure_panel(assignment, check))
+    if report.error:
+        console.print(f"[bold magenta]The grader failed:[/] {escape(report.error)}")
+    style = "green" if report.score == report.max_score and report.max_score else "bold"
+    console.print(
+        f"[{style}]Total: {_points(report.score)} / {_points(report.max_score)}[/]"
+        f"  [dim](device check on {report.environment.device or 'no device'}, "
+        f"{report.duration_s:.1f} s)[/]"
+    )
+
+
+def _assignment_table(assignment: AssignmentResult) -> Table:
+    variant = f" · matched variant: {assignment.variant}" if assignment.variant else ""
+    table = Table(
+        title=(
+            f"[bold]{escape(assignment.id)}[/] — {escape(assignment.title)}  "
+            f"[bold]{_points(assignment.score)}/{_points(assignment.max_score)}[/]{escape(variant)}"
+        ),
+        title_justify="left",
+        expand=False,
+    )
+    table.add_column("Check")
+    table.add_column("Result")
+    table.add_column("Points", justify="right")
+    for check in assignment.checks:
+        label, style = _STATUS_STYLE[check.status]
+        table.add_row(
+            escape(check.name),
+            f"[{style}]{label}[/]",
+            f"{_points(check.score)}/{_points(check.max_score)}",
+        )
+    return table
+
+
+def _failure_panel(assignment: AssignmentResult, check: CheckResult) -> Panel:
+    parts: list[object] = [Text(check.message)]
+    for hint in check.hints:
+        parts.append(Text.assemble(("hint: ", "bold cyan"), hint))
+    if check.layers:
+        parts.append(_layer_table(check))
+    if check.output.strip():
+        parts.append(Text.assemble(("your code printed:\n", "dim"), (check.output.strip()[-800:], "dim")))
+    return Panel(
+        Group(*parts),
+        title=f"{escape(assignment.id)} · {escape(check.name)}",
+        title_align="left",
+        border_style="red" if check.status is CheckStatus.FAILED else "magenta",
+    )
+
+
+def _layer_table(check: CheckResult) -> Table:
+    table = Table(title="your layers beside the reference's, in the order forward calls them", title_justify="left")
+    table.add_column("")
+    table.add_column("yours")
+    table.add_column("reference")
+    for row in check.layers:
+        mark = "→" if row.get("first_difference") else ("≠" if row.get("differs") else "")
+        style = "bold red" if row.get("first_difference") else ("yellow" if row.get("differs") else "")
+        table.add_row(mark, escape(str(row.get("student", ""))), escape(str(row.get("reference", ""))), style=style)
+    return table
