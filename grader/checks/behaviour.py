@@ -16,7 +16,7 @@ from grader import settings
 from grader.checks import alignment
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
-from grader.checks.layers import cell, layer_table, shape_text
+from grader.checks.layers import layer_table, named, shape_text
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.judge.session import Reference, Student, VariantFacts
 from grader.sandbox.client import RunOutput, SubmissionFailed
@@ -78,7 +78,7 @@ def matches_reference(student: Student, reference: Reference, configuration: str
     try:
         runs = student.run(configuration, facts.inputs, weight_sets=weight_sets, capture_layers=True)
     except SubmissionFailed as failed:
-        fail_with(failed, student)
+        fail_with(failed, student, configuration)
     attempts = [_Attempt(v, m, r) for (v, m), r in zip(candidates, runs, strict=True)]
     for attempt in attempts:
         if attempt.matches:
@@ -88,7 +88,7 @@ def matches_reference(student: Student, reference: Reference, configuration: str
 
 
 def _explain(student: Student, structure: Structure, attempts: list[_Attempt], configuration: str) -> None:
-    best = max(attempts, key=lambda a: (_agreeing_layers(a, structure), len(a.mapping.pairs)))
+    best = max(attempts, key=lambda a: (_agreeing_layers(a, structure), _completeness(a, structure)))
     variant = best.facts
     reference_layers = variant.small_structure.weighted_layers
     ours = {layer.path: layer for layer in structure.layers}
@@ -101,9 +101,9 @@ def _explain(student: Student, structure: Structure, attempts: list[_Attempt], c
         student_path = best.mapping.student_for(ref.path)
         if student_path is None:
             fail(
-                f"Given the same weights, your module's output differs from the reference's "
-                f"({variant.variant.description}). The reference's layer {cell(ref)} has no "
-                "counterpart of the same type and shape in your forward.",
+                f"Your module's output differs from the reference's ({variant.variant.description}): "
+                f"the reference's layer {named(ref)} has no counterpart of the same type and "
+                "shape in your forward.",
                 hints=hints,
                 layers=table,
             )
@@ -114,11 +114,12 @@ def _explain(student: Student, structure: Structure, attempts: list[_Attempt], c
         detail = (
             f"largest difference {largest_difference(found, expected):.3g}"
             if found.shape == expected.shape
-            else f"shape {shape_text(tuple(found.shape))} instead of {shape_text(tuple(expected.shape))}"
+            else f"its output has shape {shape_text(tuple(found.shape))}, the reference's "
+            f"{shape_text(tuple(expected.shape))}"
         )
         fail(
-            f"Given the reference's weights, your layer {cell(ours[student_path])} computes something "
-            f"different from the reference's {ref.path} ({detail}) {inputs_text}: this is the first "
+            f"Given the reference's weights, your layer {named(ours[student_path])} computes something "
+            f"different from the reference's {named(ref)} {inputs_text} ({detail}): it is the first "
             "layer that differs.",
             hints=hints + _before(structure, student_path, variant.small_structure, ref.path),
             layers=table,
@@ -137,6 +138,13 @@ def _explain(student: Student, structure: Structure, attempts: list[_Attempt], c
         hints=hints + _combination_hints(found, expected, variant.small_structure),
         layers=table,
     )
+
+
+def _completeness(attempt: _Attempt, structure: Structure) -> int:
+    """Fewer layers left without a counterpart, on either side, is a closer variant."""
+    pairs = len(attempt.mapping.pairs)
+    reference = len(attempt.facts.small_structure.weighted_layers)
+    return -((reference - pairs) + (len(structure.weighted_layers) - pairs))
 
 
 def _agreeing_layers(attempt: _Attempt, structure: Structure) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from grader.checks.behaviour import close, largest_difference
 from grader.checks.feedback import fail
-from grader.checks.hints import DEVICE_HINT
+from grader.checks.hints import DEVICE_HINT, for_output
 from grader.checks.layers import shape_text
 from grader.checks.probe import fail_with
 from grader.judge.session import Reference, Student
@@ -27,12 +27,14 @@ def runs_on_device(student: Student, reference: Reference, configuration: str = 
         else:
             _on_meta(student, configuration, tuple(facts.inputs.shape))
     except SubmissionFailed as failed:
-        fail_with(failed, student)
+        fail_with(failed, student, configuration)
 
 
 def _on_meta(student: Student, configuration: str, shape: tuple[int, ...]) -> None:
     (run,) = student.run(configuration, shape, device="meta")
-    if run.info.kind != "tensor" or run.info.device != "meta":
+    if run.info.kind != "tensor":
+        fail(f"forward returned a {run.info.type_name}, not a tensor.", hints=for_output(run.info))
+    if run.info.device != "meta":
         fail(
             f"With the module and its input on the meta device, forward returned "
             f"{run.info.type_name} on {run.info.device or 'no device'}: the output should stay on "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from grader.checks.layers import shape_text
+import re
+
+from grader.checks.layers import describe, shape_text
 from grader.sandbox.client import DIED, TIMEOUT, Failure
 from grader.sandbox.messages import Layer, OutputInfo, Structure
 from grader.sandbox.protocol import ChildErrorKind
@@ -42,10 +44,16 @@ def for_failure(failure: Failure, *, builder: str) -> list[str]:
             "A layer receives a different number of channels than it was built for: each "
             "layer's in_channels must equal the previous layer's out_channels."
         )
-    if "Sizes of tensors must match" in text:
+    joined = re.search(r"Sizes of tensors must match except in dimension (\d+)", text)
+    if joined and joined.group(1) != "1":
+        hints.append(
+            f"You concatenate along dimension {joined.group(1)}; the branches are joined along the "
+            "channels: torch.cat([x1, x2, x3, x4], dim=1)."
+        )
+    elif joined:
         hints.append(
             "torch.cat needs every branch to keep the same height and width: check the padding "
-            "of each convolution and pooling layer, and that you concatenate on dim=1."
+            "of each convolution (padding='same') and of the pooling layer."
         )
     return hints
 
@@ -60,12 +68,23 @@ def for_output(output: OutputInfo) -> list[str]:
 
 def for_structures(student: Structure, reference: Structure) -> list[str]:
     """Compare what forward did with what the reference's forward did."""
-    hints = []
+    hints = _layer_differences(student.weighted_layers, reference.weighted_layers)
     hints += _padding(student.called_layers, reference.called_layers)
     hints += _bias(student.weighted_layers, reference.weighted_layers)
     hints += _cat_dim(student, reference)
     hints += _shortcut(student, reference)
     return hints
+
+
+def _layer_differences(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[str]:
+    """Layers at the same place in call order, of the same type, built differently."""
+    hints = []
+    for ours, theirs in zip(student, reference, strict=False):
+        if ours.type == theirs.type and describe(ours) != describe(theirs):
+            hints.append(
+                f"Your `{ours.path}` is {describe(ours)}; at that place the reference has {describe(theirs)}."
+            )
+    return hints[:3]
 
 
 def _same_padding(layer: Layer) -> bool:
@@ -89,8 +108,11 @@ def _padding(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[s
         keeps_size = [r for r in reference if r.type == "Conv2d" and r.config.get("kernel_size") == kernel]
         if keeps_size and all(_same_padding(r) for r in keeps_size):
             size = kernel[0]
+            padding = ours.config.get("padding")
+            if isinstance(padding, list) and len(set(padding)) == 1:
+                padding = padding[0]
             hints.append(
-                f"Your {size}×{size} Conv2d `{ours.path}` has padding={ours.config.get('padding')}, "
+                f"Your {size}×{size} Conv2d `{ours.path}` has padding={padding}, "
                 f"so it shrinks the image by {size - 1} pixels (output {shape_text(ours.output_shape)}); "
                 f"did you forget padding='same' (or padding={size // 2})?"
             )

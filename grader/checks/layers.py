@@ -46,6 +46,11 @@ def describe(layer: Layer) -> str:
     return " ".join(words)
 
 
+def named(layer: Layer) -> str:
+    """A layer as a message names it: `branch3.1` (Conv2d 128→128 3×3)."""
+    return f"`{layer.path or '(the module itself)'}` ({describe(layer)})"
+
+
 def cell(layer: Layer | None) -> str:
     if layer is None:
         return "—"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from grader.checks.feedback import fail
 from grader.checks.hints import for_failure, for_output
 from grader.judge.session import Student
 from grader.sandbox.client import SubmissionFailed
 from grader.sandbox.messages import Structure
+from grader.sandbox.protocol import ChildErrorKind
 
 
 def structure_or_fail(student: Student, configuration: str, shape: tuple[int, ...] | None = None) -> Structure:
@@ -14,7 +17,7 @@ def structure_or_fail(student: Student, configuration: str, shape: tuple[int, ..
     try:
         structure = student.structure(configuration, shape)
     except SubmissionFailed as failed:
-        fail_with(failed, student)
+        fail_with(failed, student, configuration)
     if structure.output.kind != "tensor":
         fail(
             f"forward returned a {structure.output.type_name}, not a tensor.",
@@ -23,13 +26,24 @@ def structure_or_fail(student: Student, configuration: str, shape: tuple[int, ..
     return structure
 
 
-def fail_with(failed: SubmissionFailed, student: Student) -> None:
+def fail_with(failed: SubmissionFailed, student: Student, configuration: str = "default") -> NoReturn:
     failure = failed.failure
-    fail(
-        failure.message,
-        hints=for_failure(failure, builder=student.exercise.builder),
-        output=failure.output,
-    )
+    hints = for_failure(failure, builder=student.exercise.builder)
+    if failure.kind == ChildErrorKind.FORWARD_RAISED.value and configuration != "default":
+        hints += _fails_only_with_arguments(student, configuration)
+    fail(failure.message, hints=hints, output=failure.output)
+
+
+def _fails_only_with_arguments(student: Student, configuration: str) -> list[str]:
+    try:
+        student.structure("default")
+    except SubmissionFailed:
+        return []
+    arguments = ", ".join(f"{k}={v}" for k, v in student.exercise.configuration(configuration).kwargs.items())
+    return [
+        f"Your module works with the default arguments but not with {arguments}: does the builder "
+        "use its arguments instead of fixed numbers?"
+    ]
 
 
 def ignored_arguments(student: Student, configuration: str) -> list[str]:

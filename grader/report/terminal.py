@@ -25,9 +25,8 @@ def _points(value: float) -> str:
 def render(report: Report, console: Console) -> None:
     for assignment in report.assignments:
         console.print(_assignment_table(assignment))
-        for check in assignment.checks:
-            if check.status in (CheckStatus.FAILED, CheckStatus.ERROR):
-                console.print(_failure_panel(assignment, check))
+        for checks in _grouped_failures(assignment):
+            console.print(_failure_panel(assignment, checks))
     if report.error:
         console.print(f"[bold magenta]The grader failed:[/] {escape(report.error)}")
     style = "green" if report.score == report.max_score and report.max_score else "bold"
@@ -61,7 +60,19 @@ def _assignment_table(assignment: AssignmentResult) -> Table:
     return table
 
 
-def _failure_panel(assignment: AssignmentResult, check: CheckResult) -> Panel:
+def _grouped_failures(assignment: AssignmentResult) -> list[list[CheckResult]]:
+    """Failures with the same feedback (a stub, an import error) are shown once."""
+    groups: dict[tuple[object, ...], list[CheckResult]] = {}
+    for check in assignment.checks:
+        if check.status in (CheckStatus.FAILED, CheckStatus.ERROR):
+            key = (check.status, check.message, check.hints, len(check.layers))
+            groups.setdefault(key, []).append(check)
+    return list(groups.values())
+
+
+def _failure_panel(assignment: AssignmentResult, checks: list[CheckResult]) -> Panel:
+    check = checks[0]
+    names = check.name if len(checks) == 1 else f"{len(checks)} checks"
     parts: list[object] = [Text(check.message)]
     for hint in check.hints:
         parts.append(Text.assemble(("hint: ", "bold cyan"), hint))
@@ -71,7 +82,7 @@ def _failure_panel(assignment: AssignmentResult, check: CheckResult) -> Panel:
         parts.append(Text.assemble(("your code printed:\n", "dim"), (check.output.strip()[-800:], "dim")))
     return Panel(
         Group(*parts),
-        title=f"{escape(assignment.id)} · {escape(check.name)}",
+        title=f"{escape(assignment.id)} · {escape(names)}",
         title_align="left",
         border_style="red" if check.status is CheckStatus.FAILED else "magenta",
     )

@@ -1,0 +1,42 @@
+"""Shared fixtures of the grader's own tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def facts_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private cache of reference facts, so the tests never read or write the user's."""
+    cache = tmp_path_factory.mktemp("cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(cache))
+    yield cache
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def report_schema() -> dict:
+    return json.loads(settings.REPORT_SCHEMA_PATH.read_text())
+
+
+@pytest.fixture(scope="session")
+def validate_report(report_schema: dict):  # noqa: ANN201 - returns a function
+    """Every report the tests produce is checked against the published schema."""
+    validator = jsonschema.Draft202012Validator(
+        report_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+    def validate(report: dict) -> dict:
+        validator.validate(report)
+        return report
+
+    return validate
