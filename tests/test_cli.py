@@ -1,0 +1,98 @@
+"""The ``grade`` command: through click's runner, and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from grader import __version__
+from grader.cli import main
+from tests.conftest import ROOT
+
+REFERENCE = ROOT / "reference"
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["submit", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "no such folder" in result.output
+
+
+def test_file_instead_of_folder_is_a_usage_error(tmp_path: Path) -> None:
+    file = tmp_path / "inception.py"
+    file.write_text("x = 1\n")
+    result = CliRunner().invoke(main, ["submit", str(file)])
+    assert result.exit_code == 2
+    assert "not a folder" in result.output
+
+
+def test_unknown_assignment_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["submit", str(REFERENCE), "--assignment", "lenet"])
+    assert result.exit_code == 2
+    assert "no exercise 'lenet'" in result.output
+    assert "alexnet_block" in result.output
+
+
+def test_list_shows_every_exercise_with_its_points() -> None:
+    result = CliRunner().invoke(main, ["list", "--checks"])
+    assert result.exit_code == 0, result.output
+    for exercise in ("alexnet_block", "vgg_block", "inception", "residual"):
+        assert exercise in result.output
+    assert "Parameter count 1,344" in result.output
+    assert result.output.count(" 10 ") >= 4
+
+
+def test_fail_under_sets_the_exit_status(tmp_path: Path, validate_report) -> None:
+    report = tmp_path / "report.json"
+    args = ["submit", str(REFERENCE), "-a", "alexnet_block", "--json", str(report)]
+    passing = CliRunner().invoke(main, [*args, "--fail-under", "10"])
+    assert passing.exit_code == 0, passing.output
+    assert "Total: 10 / 10" in passing.output
+    failing = CliRunner().invoke(main, [*args, "--fail-under", "10.5", "--quiet"])
+    assert failing.exit_code == 1
+    assert failing.output.strip() == "10/10"
+    assert validate_report(json.loads(report.read_text()))["score"] == 10
+
+
+def test_grader_failure_exits_3_and_still_writes_the_report(tmp_path: Path, validate_report) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "reference", course / "reference")
+    shutil.copytree(ROOT / "assignments" / "vgg_block", course / "assignments" / "vgg_block")
+    checks = course / "assignments" / "vgg_block" / "test_vgg_block.py"
+    checks.write_text(checks.read_text() + "\nthis is not python\n")
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main, ["submit", str(REFERENCE), "--course", str(course), "--json", str(report)]
+    )
+    assert result.exit_code == 3, result.output
+    assert "The grader failed" in result.output
+    written = validate_report(json.loads(report.read_text()))
+    assert written["error"] and "status" in written["error"]
+
+
+def test_real_subprocess_grades_the_reference(tmp_path: Path, validate_report) -> None:
+    report = tmp_path / "out" / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "submit", str(REFERENCE), "--json", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Total: 40 / 40" in done.stdout
+    written = validate_report(json.loads(report.read_text()))
+    assert written["score"] == written["max_score"] == 40
+    assert written["environment"]["device"] in ("meta", "cuda")
+    assert {a["variant"] for a in written["assignments"]} == {"seed", "projection"}
