@@ -88,8 +88,7 @@ class Exercise:
     @classmethod
     def _from_dict(cls, data: dict[str, Any], directory: Path) -> Exercise:
         variants = tuple(
-            Variant(id=v["id"], builder=v["builder"], description=v["description"])
-            for v in data["variants"]
+            Variant(id=v["id"], builder=v["builder"], description=v["description"]) for v in data["variants"]
         )
         configurations = {
             name: Configuration(

@@ -29,7 +29,7 @@ def report_schema() -> dict:
 
 
 @pytest.fixture(scope="session")
-def validate_report(report_schema: dict):  # noqa: ANN201 - returns a function
+def validate_report(report_schema: dict):
     """Every report the tests produce is checked against the published schema."""
     validator = jsonschema.Draft202012Validator(
         report_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER

@@ -14,7 +14,13 @@ def _conv(path: str, cin: int, cout: int, k: int = 1, bias: bool = True) -> Laye
         type="Conv2d",
         class_name="Conv2d",
         params=tuple(params),
-        config={"in_channels": cin, "out_channels": cout, "kernel_size": [k, k], "padding": [0, 0], "bias": bias},
+        config={
+            "in_channels": cin,
+            "out_channels": cout,
+            "kernel_size": [k, k],
+            "padding": [0, 0],
+            "bias": bias,
+        },
         output_shape=(1, cout, 4, 4),
         calls=1,
     )

@@ -35,8 +35,14 @@ def _test(outcome: str, feedback: dict | None, points: float = 2.0) -> dict:
     return {
         "nodeid": "assignments/vgg_block/test_vgg_block.py::test_behaviour",
         "outcome": outcome,
-        "metadata": {"exercise": "vgg_block", "check": "behaviour", "name": "Behaviour", "points": points,
-                     "feedback": feedback, "notes": {"variant": "seed"} if outcome == "passed" else {}},
+        "metadata": {
+            "exercise": "vgg_block",
+            "check": "behaviour",
+            "name": "Behaviour",
+            "points": points,
+            "feedback": feedback,
+            "notes": {"variant": "seed"} if outcome == "passed" else {},
+        },
         "setup": {"duration": 0.01, "outcome": "passed"},
         "call": {"duration": 0.02, "outcome": outcome, "crash": {"message": "KeyError: 'x'"}},
     }
@@ -54,8 +60,10 @@ def test_statuses_separate_student_failures_from_grader_errors() -> None:
 
 def test_report_totals_and_variant(validate_report) -> None:
     course = Course.load(ROOT)
-    raw = {"tests": [_test("passed", None), _test("failed", {"kind": "failed", "message": "no"}, 3.0)],
-           "grader": {"python": "3.11", "torch": "2.13.0", "device": "meta", "platform": "linux"}}
+    raw = {
+        "tests": [_test("passed", None), _test("failed", {"kind": "failed", "message": "no"}, 3.0)],
+        "grader": {"python": "3.11", "torch": "2.13.0", "device": "meta", "platform": "linux"},
+    }
     report = build_report(
         raw=raw,
         exercises=course.select(["vgg_block"]),

@@ -141,7 +141,9 @@ def test_keyboard_interrupt_and_signals_to_the_judge_are_contained(launcher, tmp
 
 
 def test_spawned_children_work_where_forking_is_not_used(tmp_path: Path) -> None:
-    sandbox = Sandbox(launcher=SpawnLauncher(), submission=_submission(tmp_path, dying="import os\nos._exit(4)\n"))
+    sandbox = Sandbox(
+        launcher=SpawnLauncher(), submission=_submission(tmp_path, dying="import os\nos._exit(4)\n")
+    )
     assert sandbox.inspect(_target("good"), (2, 3, 5, 5)).output.shape == (2, 4, 3, 3)
     assert "exited with status 4" in _failure(sandbox, "dying").failure.message
     sandbox.close()

@@ -41,7 +41,9 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report) -> None:
     for exercise_id, wanted in expected["expect"].items():
         result = results[exercise_id]
         not_passed = sorted(c.id for c in result.checks if c.status.value != "passed")
-        summary = {c.id: (c.status.value, c.message, c.hints) for c in result.checks if c.status.value != "passed"}
+        summary = {
+            c.id: (c.status.value, c.message, c.hints) for c in result.checks if c.status.value != "passed"
+        }
         assert result.score == wanted["score"], f"{exercise_id}: {summary}"
         if "variant" in wanted:
             assert result.variant == wanted["variant"]

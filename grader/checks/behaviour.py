@@ -64,7 +64,9 @@ def matches_reference(student: Student, reference: Reference, configuration: str
             variant.small_structure.weighted_layers, structure.weighted_layers
         ):
             candidates.append((variant, mapping))
-    generator = torch.Generator().manual_seed(student.session.seed(student.exercise.id, configuration, "fill"))
+    generator = torch.Generator().manual_seed(
+        student.session.seed(student.exercise.id, configuration, "fill")
+    )
     weight_sets = [
         alignment.student_weights(
             mapping,
@@ -184,7 +186,9 @@ def _before(structure: Structure, path: str, reference: Structure, reference_pat
 def _combination_hints(found: Any, expected: Any, reference: Structure) -> list[str]:
     hints = []
     if found.shape == expected.shape and bool((expected >= 0).all()) and bool((found < 0).any()):
-        hints.append("Your output has negative values where the reference's has none: is the final ReLU missing?")
+        hints.append(
+            "Your output has negative values where the reference's has none: is the final ReLU missing?"
+        )
     if found.shape == expected.shape and found.dim() == 4:
         swapped = _channel_blocks(found, expected)
         if swapped:

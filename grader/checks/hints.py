@@ -93,7 +93,7 @@ def _same_padding(layer: Layer) -> bool:
     if padding == "same":
         return True
     if isinstance(kernel, list) and isinstance(padding, list):
-        return all(p * 2 + 1 == k for p, k in zip(padding, kernel))
+        return all(p * 2 + 1 == k for p, k in zip(padding, kernel, strict=False))
     return False
 
 
@@ -134,7 +134,9 @@ def _bias(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[str]
 def _cat_dim(student: Structure, reference: Structure) -> list[str]:
     reference_dims = {op.dim for op in reference.ops if op.name in ("cat", "concat", "concatenate")}
     wrong = [
-        op for op in student.ops if op.name in ("cat", "concat", "concatenate") and op.dim not in reference_dims
+        op
+        for op in student.ops
+        if op.name in ("cat", "concat", "concatenate") and op.dim not in reference_dims
     ]
     if not wrong or not reference_dims:
         return []

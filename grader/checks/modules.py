@@ -9,7 +9,9 @@ from grader.judge.session import Student
 
 def required_layers(student: Student, configuration: str = "default") -> None:
     """Each layer type the exercise names is called by forward (not only registered)."""
-    structure = structure_or_fail(student, configuration, student.exercise.configuration(configuration).small_input_shape)
+    structure = structure_or_fail(
+        student, configuration, student.exercise.configuration(configuration).small_input_shape
+    )
     used = {layer.type for layer in structure.called_layers}
     registered = {layer.type: layer.path for layer in structure.layers}
     missing = [name for name in student.exercise.required_layers if name not in used]
@@ -20,7 +22,9 @@ def required_layers(student: Student, configuration: str = "default") -> None:
         if name in registered:
             hints.append(f"nn.{name} is created as `{registered[name]}` but forward never calls it.")
         elif name == "ReLU" and any(op.name in ("relu", "relu_") for op in structure.ops):
-            hints.append("You apply relu as a function (F.relu/torch.relu); this exercise asks for an nn.ReLU layer.")
+            hints.append(
+                "You apply relu as a function (F.relu/torch.relu); this exercise asks for an nn.ReLU layer."
+            )
         else:
             hints.append(f"Add an nn.{name} layer and call it in forward.")
     wanted = ", ".join(f"nn.{name}" for name in student.exercise.required_layers)

@@ -12,7 +12,9 @@ from grader.sandbox.messages import Structure
 from grader.sandbox.protocol import ChildErrorKind
 
 
-def structure_or_fail(student: Student, configuration: str, shape: tuple[int, ...] | None = None) -> Structure:
+def structure_or_fail(
+    student: Student, configuration: str, shape: tuple[int, ...] | None = None
+) -> Structure:
     """The student's module traced on meta; a failure of their code fails the check."""
     try:
         structure = student.structure(configuration, shape)

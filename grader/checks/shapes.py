@@ -54,5 +54,7 @@ def _channel_hint(found: tuple[int, ...] | None, expected: tuple[int, ...]) -> l
     if found is None or len(found) != len(expected) or len(found) < 2:
         return []
     if found[1] != expected[1] and found[0] == expected[0] and found[2:] == expected[2:]:
-        return [f"The output has {found[1]} channels instead of {expected[1]}: check each layer's out_channels."]
+        return [
+            f"The output has {found[1]} channels instead of {expected[1]}: check each layer's out_channels."
+        ]
     return []

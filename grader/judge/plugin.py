@@ -75,6 +75,14 @@ def _facts_cache(option: str | None) -> Path | None:
     return Path(option) if option else None
 
 
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    # Checks run exercise by exercise: end an exercise's children once its last check ran.
+    session = item.config.stash.get(_SESSION, None)
+    exercise = _exercise(item)
+    if session is not None and (nextitem is None or _exercise(nextitem) != exercise):
+        session.close_exercise(exercise)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(_SESSION, None)
@@ -143,7 +151,7 @@ def reference(request: pytest.FixtureRequest) -> Reference:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     # Decided before pytest-json-report asks for the metadata in its own hook.
     if call.excinfo is not None and call.when == "call":
         error = call.excinfo.value

@@ -108,6 +108,12 @@ class JudgeSession:
             raise cached
         return cached
 
+    def close_exercise(self, exercise: Exercise) -> None:
+        for role in ("student", "reference"):
+            sandbox = self.sandboxes.pop((role, exercise.id), None)
+            if sandbox is not None:
+                sandbox.close()
+
     def close(self) -> None:
         for sandbox in self.sandboxes.values():
             sandbox.close()

@@ -41,7 +41,9 @@ def check_from_test(test: dict[str, Any]) -> CheckResult:
     if status is CheckStatus.ERROR and not message:
         crash = (test.get("call") or test.get("setup") or {}).get("crash") or {}
         message = f"the grader itself failed in this check: {crash.get('message', 'unknown error')}"
-    duration = sum(float((test.get(stage) or {}).get("duration", 0.0)) for stage in ("setup", "call", "teardown"))
+    duration = sum(
+        float((test.get(stage) or {}).get("duration", 0.0)) for stage in ("setup", "call", "teardown")
+    )
     return CheckResult(
         id=str(metadata.get("check", test.get("nodeid", "?"))),
         name=str(metadata.get("name", test.get("nodeid", "?"))),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class CheckStatus(str, enum.Enum):
+class CheckStatus(enum.StrEnum):
     PASSED = "passed"
     FAILED = "failed"  # the submission does not do what the check asks
     ERROR = "error"  # the grader could not run the check

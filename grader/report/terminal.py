@@ -89,12 +89,16 @@ def _failure_panel(assignment: AssignmentResult, checks: list[CheckResult]) -> P
 
 
 def _layer_table(check: CheckResult) -> Table:
-    table = Table(title="your layers beside the reference's, in the order forward calls them", title_justify="left")
+    table = Table(
+        title="your layers beside the reference's, in the order forward calls them", title_justify="left"
+    )
     table.add_column("")
     table.add_column("yours")
     table.add_column("reference")
     for row in check.layers:
         mark = "→" if row.get("first_difference") else ("≠" if row.get("differs") else "")
         style = "bold red" if row.get("first_difference") else ("yellow" if row.get("differs") else "")
-        table.add_row(mark, escape(str(row.get("student", ""))), escape(str(row.get("reference", ""))), style=style)
+        table.add_row(
+            mark, escape(str(row.get("student", ""))), escape(str(row.get("reference", ""))), style=style
+        )
     return table

@@ -271,13 +271,13 @@ class _Child:
                 slot.copy_(value)
 
     @contextlib.contextmanager
-    def student_code(self, stage: str):  # noqa: ANN201 - a context manager
+    def student_code(self, stage: str):
         """Run student code, turning anything it raises into a StudentCodeError."""
         try:
             yield
         except StudentCodeError:
             raise
-        except BaseException as error:  # noqa: BLE001 - SystemExit and friends are student acts too
+        except BaseException as error:
             raise self.classify(error, stage) from None
 
     def classify(self, error: BaseException, stage: str) -> StudentCodeError:
@@ -470,7 +470,7 @@ class _OpRecorder(TorchFunctionMode):
         super().__init__()
         self.ops: list[Op] = []
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+    def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         result = func(*args, **kwargs)
         if isinstance(result, torch.Tensor) and len(self.ops) < _MAX_RECORDED_OPS:

@@ -93,7 +93,7 @@ class ForkLauncher:
 
     def start(self, *, submission: Path, memory_bytes: int) -> ChildProcess:
         judge_end, child_end = socket.socketpair()
-        capture = tempfile.TemporaryFile()
+        capture = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
         pid = self.zygote.spawn(
             submission=submission,
             memory_bytes=memory_bytes,
@@ -115,7 +115,7 @@ class SpawnLauncher:
 
     def start(self, *, submission: Path, memory_bytes: int) -> ChildProcess:
         judge_end, child_end = socket.socketpair()
-        capture = tempfile.TemporaryFile()
+        capture = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
         command = [
             sys.executable,
             "-I",
@@ -151,8 +151,10 @@ class SpawnLauncher:
 
 def start_method(requested: str | None = None) -> str:
     """Fork from a warm zygote where that is safe (Linux), spawn elsewhere."""
-    return requested or os.environ.get("GRADER_START_METHOD") or (
-        "fork" if sys.platform.startswith("linux") else "spawn"
+    return (
+        requested
+        or os.environ.get("GRADER_START_METHOD")
+        or ("fork" if sys.platform.startswith("linux") else "spawn")
     )
 
 
@@ -222,8 +224,8 @@ class Sandbox:
 
         result = expect(reply.header.get("result"), dict, "result")
         outputs = []
-        for entry in expect(result.get("outputs"), list, "outputs"):
-            entry = expect(entry, dict, "output")
+        for item in expect(result.get("outputs"), list, "outputs"):
+            entry = expect(item, dict, "output")
             info = OutputInfo.from_json(entry.get("info"))
             tensor = layers = None
             if "output_blob" in entry:
@@ -265,9 +267,7 @@ class Sandbox:
 
     def _exchange(self, request: Message) -> Message:
         if self.child is None:
-            self.child = self.launcher.start(
-                submission=self.submission, memory_bytes=self.memory_bytes
-            )
+            self.child = self.launcher.start(submission=self.submission, memory_bytes=self.memory_bytes)
         child = self.child
         deadline = time.monotonic() + self.timeout_s
         try:

@@ -29,7 +29,7 @@ class ProtocolError(Exception):
     """The other side sent something that is not a well-formed message."""
 
 
-class ChildErrorKind(str, enum.Enum):
+class ChildErrorKind(enum.StrEnum):
     """Why student code could not answer a request (reported by the child)."""
 
     MISSING_MODULE = "missing_module"

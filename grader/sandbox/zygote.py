@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     code = 0
     try:
         _serve(control)
-    except BaseException:  # noqa: BLE001 - a broken zygote only ends itself
+    except BaseException:
         code = 70
     # Tearing down an interpreter that loaded torch._dynamo takes about a second.
     os._exit(code)
@@ -175,7 +175,7 @@ def _fork_child(control: socket.socket, request: dict[str, Any], fds: list[int])
 
             child.prepare_process(capture_fd=capture_fd, memory_bytes=request["memory_bytes"])
             child.serve(socket.socket(fileno=child_socket), Path(request["submission"]))
-        except BaseException:  # noqa: BLE001 - never fall back into the zygote's loop
+        except BaseException:
             code = 70
         os._exit(code)
     # Both sides set the group, so the judge can kill it whichever runs first.

@@ -1,0 +1,43 @@
+"""`grade submit reference` against `python -c "import torch"`, measured in the same run.
+
+Goal (issue 2): the grading's wall time at most twice the torch import, and the
+peak memory of the whole process tree (CLI, judge, zygote, children) under 1 GB.
+Runs are interleaved so both sides see the same machine state; medians are printed.
+
+    python benchmarks/grade_reference.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from measure import measure, median
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    grade = [sys.executable, "-m", "grader", "submit", str(ROOT / "reference"), "--quiet"]
+    baseline = [sys.executable, "-c", "import torch"]
+    measure(grade)  # the first run stores the reference facts; later runs read them
+    torch_runs, grade_runs = [], []
+    for _ in range(args.runs):
+        torch_runs.append(measure(baseline))
+        grade_runs.append(measure(grade))
+    torch_import, graded = median(torch_runs), median(grade_runs)
+    if graded.returncode != 0:
+        sys.exit(f"grade submit failed with status {graded.returncode}")
+    ratio = graded.wall_s / torch_import.wall_s
+    print(f"python -c 'import torch'   {torch_import.wall_s:6.2f} s   (median of {args.runs})")
+    print(f"grade submit reference     {graded.wall_s:6.2f} s   (median of {args.runs})")
+    print(f"ratio                      {ratio:6.2f} x   (goal: at most 2.00 x)")
+    print(f"peak memory (PSS), tree   {graded.peak_tree_bytes / 2**20:6.0f} MiB (goal: under 1024 MiB)")
+
+
+if __name__ == "__main__":
+    main()
