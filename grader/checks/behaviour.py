@@ -39,6 +39,8 @@ def close(found: Any, expected: Any) -> bool:
 
     if not isinstance(found, torch.Tensor) or found.shape != expected.shape:
         return False
+    if found.is_meta or found.is_complex() or found.layout != torch.strided:
+        return False
     found = found.detach().to("cpu", torch.float64)
     expected = expected.to(torch.float64)
     scale = max(1.0, float(expected.abs().max())) if expected.numel() else 1.0
@@ -198,15 +200,19 @@ def _combination_hints(found: Any, expected: Any, reference: Structure) -> list[
 
 def _channel_blocks(found: Any, expected: Any) -> str:
     """Spot branches concatenated in another order: channels that match, but elsewhere."""
+    import torch
+
     channels = expected.shape[1]
-    moved = []
-    for channel in range(channels):
-        if close(found[:, channel], expected[:, channel]):
-            continue
-        for other in range(channels):
-            if other != channel and close(found[:, channel], expected[:, other]):
-                moved.append((channel, other))
-                break
+    ours = found.to(torch.float64).transpose(0, 1).reshape(channels, -1)
+    theirs = expected.to(torch.float64).transpose(0, 1).reshape(channels, -1)
+    tolerance = settings.ATOL * max(1.0, float(theirs.abs().max())) + settings.RTOL * theirs.abs()
+    # same[i, j]: our channel i equals the reference's channel j.
+    same = ((ours[:, None, :] - theirs[None, :, :]).abs() <= tolerance[None, :, :]).all(dim=-1)
+    moved = [
+        (channel, int(same[channel].nonzero()[0]))
+        for channel in range(channels)
+        if not same[channel, channel] and bool(same[channel].any())
+    ]
     if moved and len(moved) >= channels // 4:
         first, source = moved[0]
         return (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from grader.checks.layers import describe, shape_text
+from grader.checks.layers import describe, effective_padding, shape_text
 from grader.sandbox.client import DIED, TIMEOUT, Failure
 from grader.sandbox.messages import Layer, OutputInfo, Structure
 from grader.sandbox.protocol import ChildErrorKind
@@ -68,8 +68,8 @@ def for_output(output: OutputInfo) -> list[str]:
 
 def for_structures(student: Structure, reference: Structure) -> list[str]:
     """Compare what forward did with what the reference's forward did."""
-    hints = _layer_differences(student.weighted_layers, reference.weighted_layers)
-    hints += _padding(student.called_layers, reference.called_layers)
+    hints = _padding(student.called_layers, reference.called_layers)
+    hints += _layer_differences(student.weighted_layers, reference.weighted_layers)
     hints += _bias(student.weighted_layers, reference.weighted_layers)
     hints += _cat_dim(student, reference)
     hints += _shortcut(student, reference)
@@ -108,8 +108,8 @@ def _padding(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[s
         keeps_size = [r for r in reference if r.type == "Conv2d" and r.config.get("kernel_size") == kernel]
         if keeps_size and all(_same_padding(r) for r in keeps_size):
             size = kernel[0]
-            padding = ours.config.get("padding")
-            if isinstance(padding, list) and len(set(padding)) == 1:
+            padding = effective_padding(ours)
+            if padding and len(set(padding)) == 1:
                 padding = padding[0]
             hints.append(
                 f"Your {size}×{size} Conv2d `{ours.path}` has padding={padding}, "

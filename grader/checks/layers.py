@@ -21,6 +21,24 @@ def _pair(value: object) -> str:
     return str(value)
 
 
+def effective_padding(layer: Layer) -> list[int] | None:
+    """Padding in pixels: 'same' and its number (2 for a 5×5 kernel) describe the same layer."""
+    padding = layer.config.get("padding")
+    kernel = layer.config.get("kernel_size")
+    dilation = layer.config.get("dilation", 1)
+    if padding is None:
+        return None
+    if isinstance(kernel, int):
+        kernel = [kernel, kernel]
+    if isinstance(dilation, int):
+        dilation = [dilation] * len(kernel or [])
+    if padding == "same" and isinstance(kernel, list):
+        return [d * (k - 1) // 2 for k, d in zip(kernel, dilation, strict=False)]
+    if isinstance(padding, int):
+        return [padding] * len(kernel or [1])
+    return padding if isinstance(padding, list) else None
+
+
 def describe(layer: Layer) -> str:
     """E.g. ``Conv2d 1→8 5×5 padding=same``: the facts a student compares."""
     config = layer.config
@@ -33,8 +51,8 @@ def describe(layer: Layer) -> str:
         kernel = config["kernel_size"]
         size = _pair(kernel)
         words.append(size if "×" in size else f"{size}×{size}")
-    padding = config.get("padding")
-    if padding not in (None, 0, [0, 0]):
+    padding = effective_padding(layer)
+    if padding and any(padding):
         words.append(f"padding={_pair(padding)}")
     stride = config.get("stride")
     if "in_channels" in config and stride not in (None, 1, [1, 1]):

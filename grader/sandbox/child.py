@@ -89,22 +89,23 @@ def prepare_process(*, capture_fd: int, memory_bytes: int) -> None:
     os.dup2(capture_fd, 1)
     os.dup2(capture_fd, 2)
     os.close(capture_fd)
-    # Headroom is added to what the warm parent already maps (torch maps a lot).
-    mapped = _mapped_bytes()
-    limit = mapped + memory_bytes if mapped else memory_bytes
+    # RLIMIT_DATA (private writable memory: the heap and tensor allocations), not RLIMIT_AS:
+    # CUDA reserves far more address space than it uses and fails under an AS limit.
+    # The headroom is added to what the warm parent already holds.
+    limit = _data_bytes() + memory_bytes
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     # One thread: small inputs gain nothing from more, and batch grading runs many children.
     torch.set_num_threads(1)
 
 
-def _mapped_bytes() -> int:
+def _data_bytes() -> int:
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith("VmSize:"):
+                if line.startswith("VmData:"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass

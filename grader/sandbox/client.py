@@ -231,7 +231,7 @@ class Sandbox:
             if "output_blob" in entry:
                 # Left on the device it came from, so the device check can see where it ran.
                 tensor = blob_to_tensor(reply.blobs[expect(entry["output_blob"], int, "blob")])
-                if not isinstance(tensor, torch.Tensor) or tensor.is_sparse:
+                if not isinstance(tensor, torch.Tensor) or tensor.layout != torch.strided:
                     raise ProtocolError("output blob is not a dense tensor")
             if "layers_blob" in entry:
                 layers = blob_to_tensor(
