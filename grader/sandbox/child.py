@@ -92,9 +92,10 @@ def prepare_process(*, capture_fd: int, memory_bytes: int) -> None:
     # RLIMIT_DATA (private writable memory: the heap and tensor allocations), not RLIMIT_AS:
     # CUDA reserves far more address space than it uses and fails under an AS limit.
     # The headroom is added to what the warm parent already holds.
-    limit = _data_bytes() + memory_bytes
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    held = _data_bytes()
+    if held:  # unknown without /proc: better no limit than one below what is held
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_DATA, (held + memory_bytes, held + memory_bytes))
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     # One thread: small inputs gain nothing from more, and batch grading runs many children.
