@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from grader import settings
 from grader.course import Course, CourseError
-from grader.judge.launch import collect_checks, run_judge
+from grader.judge.launch import collect_checks, protected_paths, run_judge
 from grader.report.from_pytest import build_report
 from grader.report.json_report import write_json
 from grader.report.model import Report
@@ -40,7 +41,9 @@ def submit(
     with tempfile.TemporaryDirectory(prefix="grader-submission-") as folder:
         copy = snapshot(path, Path(folder))
         # Warming torch in the zygote is the longest step: start it before the judge.
-        zygote = Zygote.start() if sandbox_start_method(start_method) == "fork" else None
+        os.chmod(folder, 0o755)  # readable by the sandbox's own uid, when it has one
+        forking = sandbox_start_method(start_method) == "fork"
+        zygote = Zygote.start(protected=protected_paths(course_dir)) if forking else None
         try:
             run = run_judge(
                 course_dir=course_dir,

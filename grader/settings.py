@@ -16,6 +16,22 @@ REQUEST_TIMEOUT_S = 10.0
 #: Address space a child may add on top of what the warm parent already maps.
 CHILD_MEMORY_BYTES = 3 * 1024**3
 
+#: The unprivileged user and group a child runs as when the grader runs as root.
+SANDBOX_UID = 65534
+SANDBOX_GID = 65534
+
+#: Resource limits of a child (see grader/sandbox/isolation.py). The CPU limit backs up
+#: the per-request timeout; processes count only once the child has a uid of its own.
+CHILD_LIMITS = {
+    "cpu_s": 120,
+    "file_bytes": 16 * 1024**2,
+    "open_files": 256,
+    "processes": 64,
+}
+
+#: Exit status of a child whose sandbox could not be set up (before any student code ran).
+SANDBOX_FAILED_EXIT = 70
+
 #: Caps on what a child may send back: one JSON header, and the tensor blobs.
 MAX_HEADER_BYTES = 1 * 1024**2
 MAX_BLOB_BYTES = 64 * 1024**2

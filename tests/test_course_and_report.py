@@ -89,3 +89,9 @@ def test_a_judge_that_wrote_nothing_gives_an_error_report(validate_report) -> No
     assert report.error == "the judge stopped"
     assert report.score == 0
     validate_report(report.to_dict())
+
+
+def test_the_schema_names_every_isolation_layer(report_schema: dict) -> None:
+    from grader.sandbox.isolation import ALL_LAYERS
+
+    assert tuple(report_schema["$defs"]["layer"]["enum"]) == ALL_LAYERS

@@ -36,6 +36,11 @@ class JudgeRun:
         return self.returncode in _GRADED and self.raw is not None
 
 
+def protected_paths(course_dir: Path) -> list[Path]:
+    """What a child must never read: the reference, the checks, the stored facts."""
+    return [course_dir / "reference", course_dir / "assignments", settings.default_facts_cache()]
+
+
 def judge_command(*, course_dir: Path, exercises: tuple[Exercise, ...], options: list[str]) -> list[str]:
     return [
         sys.executable,

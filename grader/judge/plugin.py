@@ -22,8 +22,9 @@ from grader.checks.feedback import CheckFailed, Feedback
 from grader.checks.hints import for_failure
 from grader.course import Course, Exercise
 from grader.facts import FactsStore
+from grader.judge.launch import protected_paths
 from grader.judge.session import JudgeSession, Reference, Student
-from grader.sandbox.client import SubmissionFailed, default_launcher
+from grader.sandbox.client import SANDBOX, Launcher, SubmissionFailed, default_launcher
 
 _SESSION = pytest.StashKey[JudgeSession]()
 _COURSE = pytest.StashKey[Course]()
@@ -51,7 +52,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if submission is None:
         return
     # Started first, so the zygote warms up while this process imports torch.
-    launcher = default_launcher(config.getoption("start_method"), zygote_fd=config.getoption("zygote_fd"))
+    launcher = default_launcher(
+        config.getoption("start_method"),
+        zygote_fd=config.getoption("zygote_fd"),
+        protected=protected_paths(config.stash[_COURSE].directory),
+    )
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "meta"
@@ -66,7 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
         timeout_s=config.getoption("request_timeout"),
         memory_bytes=config.getoption("memory_bytes"),
     )
-    config.pluginmanager.register(_EnvironmentRecorder(device), "grader-environment")
+    config.pluginmanager.register(_EnvironmentRecorder(device, launcher), "grader-environment")
 
 
 def _facts_cache(option: str | None) -> Path | None:
@@ -157,6 +162,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         error = call.excinfo.value
         if isinstance(error, CheckFailed):
             item.stash[_FEEDBACK] = {"kind": "failed", **error.feedback.to_json()}
+        elif isinstance(error, SubmissionFailed) and error.failure.kind == SANDBOX:
+            message = f"{error.failure.message}:\n{error.failure.output[-1500:]}"
+            item.stash[_FEEDBACK] = {"kind": "error", **Feedback(message=message).to_json()}
         elif isinstance(error, SubmissionFailed):
             failure = error.failure
             feedback = Feedback(
@@ -190,8 +198,9 @@ def pytest_json_runtest_metadata(item: pytest.Item, call: pytest.CallInfo[None])
 class _EnvironmentRecorder:
     """Adds what the judge knows of its environment to the raw report."""
 
-    def __init__(self, device: str) -> None:
+    def __init__(self, device: str, launcher: Launcher) -> None:
         self.device = device
+        self.launcher = launcher
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_json_modifyreport(self, json_report: dict[str, Any]) -> None:
@@ -203,4 +212,5 @@ class _EnvironmentRecorder:
             "torch": torch.__version__,
             "platform": sys.platform,
             "device": self.device,
+            "isolation": self.launcher.isolation(),
         }

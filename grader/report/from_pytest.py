@@ -94,6 +94,8 @@ def build_report(
             torch=grader.get("torch"),
             device=grader.get("device"),
             platform=grader.get("platform", sys.platform),
+            isolation_active=tuple((grader.get("isolation") or {}).get("active", ())),
+            isolation_missing=tuple((grader.get("isolation") or {}).get("missing", ())),
         ),
         assignments=tuple(
             AssignmentResult(

@@ -86,6 +86,8 @@ class Environment:
     torch: str | None
     device: str | None
     platform: str
+    isolation_active: tuple[str, ...] = ()
+    isolation_missing: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +95,7 @@ class Environment:
             "torch": self.torch,
             "device": self.device,
             "platform": self.platform,
+            "isolation": {"active": list(self.isolation_active), "missing": list(self.isolation_missing)},
         }
 
 

@@ -27,6 +27,12 @@ def render(report: Report, console: Console) -> None:
         console.print(_assignment_table(assignment))
         for checks in _grouped_failures(assignment):
             console.print(_failure_panel(assignment, checks))
+    missing = report.environment.isolation_missing
+    if missing:
+        console.print(
+            f"[yellow]Isolation: ran without {', '.join(missing)} "
+            "(these need root on Linux; see the README's security model).[/]"
+        )
     if report.error:
         console.print(f"[bold magenta]The grader failed:[/] {escape(report.error)}")
     style = "green" if report.score == report.max_score and report.max_score else "bold"

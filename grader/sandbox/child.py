@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import importlib
 import os
-import resource
 import signal
 import socket
 import sys
@@ -25,6 +24,8 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from grader import settings
+from grader.sandbox import isolation
 from grader.sandbox.messages import Layer, Op, OutputInfo, Structure
 from grader.sandbox.protocol import (
     ChildErrorKind,
@@ -77,8 +78,8 @@ class StudentCodeError(Exception):
         }
 
 
-def prepare_process(*, capture_fd: int, memory_bytes: int) -> None:
-    """Turn a freshly forked or spawned process into a sandboxed child."""
+def prepare_process(*, capture_fd: int) -> None:
+    """Give a freshly forked or spawned child its own stdio and default signals."""
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
@@ -89,17 +90,13 @@ def prepare_process(*, capture_fd: int, memory_bytes: int) -> None:
     os.dup2(capture_fd, 1)
     os.dup2(capture_fd, 2)
     os.close(capture_fd)
-    # RLIMIT_DATA (private writable memory: the heap and tensor allocations), not RLIMIT_AS:
-    # CUDA reserves far more address space than it uses and fails under an AS limit.
-    # The headroom is added to what the warm parent already holds.
-    held = _data_bytes()
-    if held:  # unknown without /proc: better no limit than one below what is held
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_DATA, (held + memory_bytes, held + memory_bytes))
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     # One thread: small inputs gain nothing from more, and batch grading runs many children.
     torch.set_num_threads(1)
+
+
+def confine(plan: isolation.Plan, *, submission: Path, memory_bytes: int) -> None:
+    """Apply the isolation plan; anything that fails stops the child before student code."""
+    isolation.confine(plan, submission=submission, memory_bytes=memory_bytes, held_bytes=_data_bytes())
 
 
 def _data_bytes() -> int:
@@ -526,7 +523,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--submission", type=Path, required=True)
     args = parser.parse_args(argv)
     sock = socket.socket(fileno=args.socket_fd)
-    prepare_process(capture_fd=args.capture_fd, memory_bytes=args.memory_bytes)
+    prepare_process(capture_fd=args.capture_fd)
+    plan = isolation.Plan(
+        layers=(isolation.PROCESS_GROUP, isolation.RESOURCE_LIMITS), limits=dict(settings.CHILD_LIMITS)
+    )
+    confine(plan, submission=args.submission, memory_bytes=args.memory_bytes)
     serve(sock, args.submission)
 
 

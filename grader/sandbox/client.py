@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from grader import settings
+from grader.sandbox import isolation
 from grader.sandbox.messages import OutputInfo, Structure
 from grader.sandbox.protocol import (
     ChildErrorKind,
@@ -40,6 +41,7 @@ from grader.sandbox.zygote import ExitStatus, Zygote
 TIMEOUT = "timeout"
 DIED = "died"
 PROTOCOL = "protocol"
+SANDBOX = "sandbox"  # the grader's failure: no student code ran
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +84,8 @@ class Launcher(Protocol):
 
     def wait(self, child: ChildProcess, timeout: float) -> ExitStatus | None: ...
 
+    def isolation(self) -> dict[str, Any]: ...
+
     def close(self) -> None: ...
 
 
@@ -105,6 +109,9 @@ class ForkLauncher:
 
     def wait(self, child: ChildProcess, timeout: float) -> ExitStatus | None:
         return self.zygote.wait(child.pid, timeout)
+
+    def isolation(self) -> dict[str, Any]:
+        return self.zygote.isolation()
 
     def close(self) -> None:
         self.zygote.close()
@@ -145,6 +152,10 @@ class SpawnLauncher:
             return None
         return ExitStatus(signal=-code) if code < 0 else ExitStatus(code=code)
 
+    def isolation(self) -> dict[str, Any]:
+        plan = isolation.Plan(layers=(isolation.PROCESS_GROUP, isolation.RESOURCE_LIMITS))
+        return plan.to_json()
+
     def close(self) -> None:
         pass
 
@@ -158,11 +169,13 @@ def start_method(requested: str | None = None) -> str:
     )
 
 
-def default_launcher(requested: str | None = None, *, zygote_fd: int | None = None) -> Launcher:
+def default_launcher(
+    requested: str | None = None, *, zygote_fd: int | None = None, protected: list[Path] = ()
+) -> Launcher:
     if zygote_fd is not None:
         return ForkLauncher(Zygote.attach(zygote_fd))
     if start_method(requested) == "fork":
-        return ForkLauncher(Zygote.start())
+        return ForkLauncher(Zygote.start(protected=list(protected)))
     return SpawnLauncher()
 
 
@@ -288,6 +301,14 @@ class Sandbox:
         except (EOFError, ConnectionError, BrokenPipeError):
             status = self.launcher.wait(child, 2.0)
             self._kill()
+            if status is not None and status.code == settings.SANDBOX_FAILED_EXIT:
+                raise SubmissionFailed(
+                    Failure(
+                        kind=SANDBOX,
+                        message="the grader could not set up the sandbox for your code",
+                        output=self._output_tail(child),
+                    )
+                ) from None
             how = status.describe() if status else "stopped answering"
             raise SubmissionFailed(
                 Failure(

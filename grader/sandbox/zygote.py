@@ -23,9 +23,13 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from grader import settings
+from grader.sandbox import isolation
 
 _MAX_CONTROL_MESSAGE = 64 * 1024
 
@@ -80,14 +84,16 @@ class Zygote:
         return cls(socket.socket(fileno=control_fd), None)
 
     @classmethod
-    def start(cls) -> Zygote:
-        """Start the zygote; it warms up while the caller goes on (the first spawn waits)."""
+    def start(cls, *, protected: list[Path]) -> Zygote:
+        """Start the zygote; it warms up while the caller goes on (the first spawn waits).
+
+        ``protected`` folders (the reference, the checks, stored facts) are never made
+        readable to a child.
+        """
         judge_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.sandbox.zygote", f"--control-fd={zygote_end.fileno()}"],
-            pass_fds=(zygote_end.fileno(),),
-            stdin=subprocess.DEVNULL,
-        )
+        command = [sys.executable, "-I", "-m", "grader.sandbox.zygote", f"--control-fd={zygote_end.fileno()}"]
+        command += [f"--protect={path}" for path in protected]
+        process = subprocess.Popen(command, pass_fds=(zygote_end.fileno(),), stdin=subprocess.DEVNULL)
         zygote_end.close()
         return cls(judge_end, process)
 
@@ -95,6 +101,11 @@ class Zygote:
         request = {"op": "spawn", "submission": str(submission), "memory_bytes": memory_bytes}
         socket.send_fds(self.control, [json.dumps(request).encode()], [child_socket, capture_fd])
         return int(self._reply()["pid"])
+
+    def isolation(self) -> dict[str, Any]:
+        """The layers every child gets (decided by the zygote before any student code)."""
+        self.control.sendall(json.dumps({"op": "isolation"}).encode())
+        return self._reply()["isolation"]
 
     def wait(self, pid: int, timeout: float) -> ExitStatus | None:
         self.control.sendall(json.dumps({"op": "wait", "pid": pid, "timeout": timeout}).encode())
@@ -122,6 +133,7 @@ class Zygote:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="grader.sandbox.zygote")
     parser.add_argument("--control-fd", type=int, required=True)
+    parser.add_argument("--protect", type=Path, action="append", default=[])
     args = parser.parse_args(argv)
     control = socket.socket(fileno=args.control_fd)
     # Ctrl-C reaches the whole terminal group; the judge decides, and closes us.
@@ -129,25 +141,33 @@ def main(argv: list[str] | None = None) -> None:
     from grader.sandbox import child
 
     child.warm_up()
+    plan = isolation.plan(protected=args.protect)
+    isolation.become_subreaper()
     code = 0
     try:
-        _serve(control)
+        _serve(control, plan)
     except BaseException:
         code = 70
     # Tearing down an interpreter that loaded torch._dynamo takes about a second.
     os._exit(code)
 
 
-def _serve(control: socket.socket) -> None:
+def _serve(control: socket.socket, plan: isolation.Plan) -> None:
     children: set[int] = set()
+    # Woken now and then to end orphans: daemons that left a child's process group.
+    control.settimeout(0.5)
     try:
         while True:
-            data, fds, _, _ = socket.recv_fds(control, _MAX_CONTROL_MESSAGE, 4)
+            try:
+                data, fds, _, _ = socket.recv_fds(control, _MAX_CONTROL_MESSAGE, 4)
+            except TimeoutError:
+                _sweep(children)
+                continue
             if not data:
                 return
             request = json.loads(data)
             if request["op"] == "spawn":
-                pid = _fork_child(control, request, fds)
+                pid = _fork_child(control, request, fds, plan)
                 children.add(pid)
                 control.sendall(json.dumps({"pid": pid}).encode())
             elif request["op"] == "wait":
@@ -156,27 +176,67 @@ def _serve(control: socket.socket) -> None:
                     children.discard(request["pid"])
                 reply = {"status": None if status is None else status.to_json()}
                 control.sendall(json.dumps(reply).encode())
+            elif request["op"] == "isolation":
+                control.sendall(json.dumps({"isolation": plan.to_json()}).encode())
+            _sweep(children)
     finally:
         for pid in children:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, 0)
+        _sweep(set())
 
 
-def _fork_child(control: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
+def _sweep(children: set[int]) -> None:
+    """Kill and reap processes reparented to the zygote that are not its own children."""
+    me = os.getpid()
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit() or int(entry) in children:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == me:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry), signal.SIGKILL)
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0 or pid in children:
+            # A tracked child's status belongs to the judge's wait; it is reaped there.
+            return
+
+
+def _fork_child(control: socket.socket, request: dict[str, Any], fds: list[int], plan: isolation.Plan) -> int:
     child_socket, capture_fd = fds
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
             control.close()
+            os.setpgid(0, 0)
             from grader.sandbox import child
 
-            child.prepare_process(capture_fd=capture_fd, memory_bytes=request["memory_bytes"])
-            child.serve(socket.socket(fileno=child_socket), Path(request["submission"]))
-        except BaseException:
-            code = 70
+            if isolation.PID_NAMESPACE in plan.layers or isolation.NETWORK_NAMESPACE in plan.layers:
+                isolation.enter_namespaces(plan)
+                inner = os.fork()
+                if inner:
+                    os.close(child_socket)
+                    os.close(capture_fd)
+                    _proxy_exit(inner)
+            submission = Path(request["submission"])
+            child.prepare_process(capture_fd=capture_fd)
+            child.confine(plan, submission=submission, memory_bytes=request["memory_bytes"])
+            child.serve(socket.socket(fileno=child_socket), submission)
+        except BaseException:  # never fall back into the zygote's loop
+            # Shown to the judge as the child's output: why the sandbox itself failed.
+            traceback.print_exc()
+            code = settings.SANDBOX_FAILED_EXIT
         os._exit(code)
     # Both sides set the group, so the judge can kill it whichever runs first.
     with contextlib.suppress(OSError):
@@ -184,6 +244,16 @@ def _fork_child(control: socket.socket, request: dict[str, Any], fds: list[int])
     os.close(child_socket)
     os.close(capture_fd)
     return pid
+
+
+def _proxy_exit(pid: int) -> None:
+    """Outside the pid namespace, end as the namespace's first process ended."""
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else settings.SANDBOX_FAILED_EXIT)
 
 
 def _wait(pid: int, timeout: float) -> ExitStatus | None:
