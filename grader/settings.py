@@ -31,6 +31,9 @@ CHILD_LIMITS = {
 
 #: Exit status of a child whose sandbox could not be set up (before any student code ran).
 SANDBOX_FAILED_EXIT = 70
+#: Exit status of a child whose own code failed after student code ran (student code can
+#: break Python or torch for it).
+CHILD_CRASHED_EXIT = 71
 
 #: Caps on what a child may send back: one JSON header, and the tensor blobs.
 MAX_HEADER_BYTES = 1 * 1024**2
@@ -51,9 +54,15 @@ ATOL = 1e-5
 #: Most weight assignments tried when layers of one shape are interchangeable.
 MAX_ASSIGNMENTS = 24
 
-#: Mixed into the seeds of the reference facts (inputs and weights). Change it to
-#: draw new probe inputs; stored facts under the old seed are then not used.
+#: Mixed into the seeds of the reference facts (inputs, weights, probe sizes). This public
+#: default is used unless GRADER_FACTS_SEED is set: instructors set a secret there, so that
+#: no submission can recognise or precompute the probes. It travels in the environment,
+#: never on a command line (world-readable in /proc), and children never see it.
 FACTS_SEED = "grader-facts-1"
+
+
+def facts_seed() -> str:
+    return os.environ.get("GRADER_FACTS_SEED") or FACTS_SEED
 
 
 def default_facts_cache() -> Path:

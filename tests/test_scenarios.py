@@ -4,17 +4,33 @@
 variant, the exact set of checks that do not pass, and words that must appear in
 a check's feedback (message and hints). Grading runs end to end: the CLI's
 function, the judge subprocess, the sandboxed children.
+
+Hostile scenarios add what must hold whatever the submission does: the grader's
+files are unchanged (always checked), nothing the submission started is still
+running (``no_survivors``: a word in those processes' command lines), files it
+tried to write do not exist (``absent_files``), nothing reached a loopback
+listener (``listen``), grading ended in time (``max_duration_s``). A scenario
+whose attack only the layers in ``needs`` contain is skipped, before it runs, on
+a machine that lacks them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import socket
+import time
 from pathlib import Path
 
 import pytest
 
 from grader.grade import submit
+from grader.judge.launch import protected_paths
 from grader.report.json_report import write_json
+from grader.sandbox import isolation
+from tests.conftest import ROOT
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -23,16 +39,60 @@ def _scenarios() -> list[Path]:
     return sorted(p for p in SCENARIOS.iterdir() if (p / "expected.json").is_file())
 
 
+def _grader_files() -> dict[str, str]:
+    digests = {}
+    for folder in ("grader", "reference", "assignments", "student_template"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digests[str(path.relative_to(ROOT))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+def _running(word: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if word.encode() in cmdline.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _survivors(word: str, seconds: float = 3.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while _running(word) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _running(word)
+
+
 @pytest.mark.parametrize("scenario", _scenarios(), ids=lambda p: p.name)
-def test_scenario(scenario: Path, tmp_path: Path, validate_report) -> None:
+def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) -> None:
     expected = json.loads((scenario / "expected.json").read_text())
+    layers = isolation.plan(protected=protected_paths(ROOT)).layers
+    missing = [layer for layer in expected.get("needs", []) if layer not in layers]
+    if missing:
+        pytest.skip(f"this attack is contained only with {', '.join(missing)}")
+    for name, value in expected.get("env", {}).items():
+        monkeypatch.setenv(name, value)
     submission = (scenario / expected.get("submission", "submission")).resolve()
+    listener = None
+    if expected.get("listen"):
+        submission = Path(shutil.copytree(submission, tmp_path / "submission"))
+        listener = socket.create_server(("127.0.0.1", 0))
+        listener.settimeout(0.2)
+        (submission / "port.txt").write_text(str(listener.getsockname()[1]))
+    before = _grader_files()
+
     report = submit(
         path=submission,
         json_path=tmp_path / "report.json",
         assignments=expected.get("assignments", ()),
         timeout_s=expected.get("timeout_s", 10.0),
     )
+
     written = validate_report(json.loads((tmp_path / "report.json").read_text()))
     assert written == json.loads(json.dumps(report.to_dict()))
     assert report.error is None, report.error
@@ -58,5 +118,16 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report) -> None:
                 assert word in text, f"{exercise_id}/{check_id}: {word!r} not in {text!r}"
     if "total" in expected:
         assert report.score == expected["total"]
+    if "max_duration_s" in expected:
+        assert report.duration_s < expected["max_duration_s"]
+    if "no_survivors" in expected:
+        assert _survivors(expected["no_survivors"]) == [], "a process the submission started survived"
+    for path in expected.get("absent_files", []):
+        assert not Path(path.replace("{ROOT}", str(ROOT))).exists(), f"the submission wrote {path}"
+    if listener is not None:
+        with pytest.raises(TimeoutError):
+            listener.accept()
+        listener.close()
+    assert _grader_files() == before, "the grader's files changed"
     write_json(report, tmp_path / "again.json")
     assert json.loads((tmp_path / "again.json").read_text())["score"] == report.score

@@ -58,8 +58,7 @@ def matches_reference(student: Student, reference: Reference, configuration: str
     import torch
 
     facts = reference.facts(configuration)
-    config = facts.configuration
-    structure = structure_or_fail(student, configuration, config.small_input_shape)
+    structure = structure_or_fail(student, configuration, facts.probe_shape)
     candidates: list[tuple[VariantFacts, alignment.Mapping]] = []
     for variant in facts.variants:
         for mapping in alignment.candidate_mappings(
@@ -88,10 +87,16 @@ def matches_reference(student: Student, reference: Reference, configuration: str
         if attempt.matches:
             student.note(variant=attempt.facts.variant.id)
             return
-    _explain(student, structure, attempts, configuration)
+    _explain(student, structure, attempts, configuration, facts.probe_shape)
 
 
-def _explain(student: Student, structure: Structure, attempts: list[_Attempt], configuration: str) -> None:
+def _explain(
+    student: Student,
+    structure: Structure,
+    attempts: list[_Attempt],
+    configuration: str,
+    probe: tuple[int, ...],
+) -> None:
     best = max(attempts, key=lambda a: (_agreeing_layers(a, structure), _completeness(a, structure)))
     variant = best.facts
     reference_layers = variant.small_structure.weighted_layers
@@ -99,8 +104,7 @@ def _explain(student: Student, structure: Structure, attempts: list[_Attempt], c
     table = layer_table(structure.called_layers, variant.small_structure.called_layers)
     hints = for_structures(structure, variant.small_structure)
     hints += ignored_arguments(student, configuration)
-    small_shape = student.exercise.configuration(configuration).small_input_shape
-    inputs_text = f"on a random input of shape {shape_text(small_shape)}"
+    inputs_text = f"on a random input of shape {shape_text(probe)}"
     for ref in reference_layers:
         student_path = best.mapping.student_for(ref.path)
         if student_path is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from grader import settings
 from grader.checks.layers import describe, effective_padding, shape_text
 from grader.sandbox.client import DIED, TIMEOUT, Failure
 from grader.sandbox.messages import Layer, OutputInfo, Structure
@@ -32,9 +33,16 @@ def for_failure(failure: Failure, *, builder: str) -> list[str]:
         return [f"Define `def {builder}(...)` with the signature given in student_template/."]
     if kind == TIMEOUT:
         return ["Look for a loop that never ends, or work far larger than the exercise needs."]
+    if kind == DIED and "changed Python or torch" in text:
+        return ["Do not patch torch, builtins or the grader: only what your module computes is graded."]
     if kind == DIED:
         return ["Your code ended the process (os._exit, a crash, or too much memory)."]
     hints = []
+    if "File too large" in text:
+        hints.append(
+            f"Your code printed more than {settings.CHILD_LIMITS['file_bytes'] // 1024**2} MiB; "
+            "print less (the grader keeps only that much of your output)."
+        )
     if "ReLU" in text and ("got (ReLU" in text or "'ReLU'" in text or "ReLU object" in text):
         hints.append(RELU_CALL_HINT)
     if "is not on the expected device" in text or "Expected all tensors to be on the same device" in text:

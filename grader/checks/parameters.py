@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from grader.checks import alignment
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
 from grader.checks.layers import layer_table
-from grader.checks.probe import ignored_arguments, structure_or_fail
-from grader.judge.session import Reference, Student
+from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
+from grader.judge.session import ConfigurationFacts, Reference, Student
+from grader.sandbox.client import SubmissionFailed
 
 
 def count(student: Student, reference: Reference, configuration: str = "default") -> None:
@@ -16,6 +18,7 @@ def count(student: Student, reference: Reference, configuration: str = "default"
     counts = {v.variant.id: v.structure.parameter_count for v in facts.variants}
     for variant_id, expected in counts.items():
         if structure.parameter_count == expected:
+            _all_used(student, facts, configuration, expected)
             student.note(parameter_variant=variant_id)
             return
     closest = min(facts.variants, key=lambda v: abs(v.structure.parameter_count - structure.parameter_count))
@@ -27,3 +30,52 @@ def count(student: Student, reference: Reference, configuration: str = "default"
         hints=for_structures(structure, closest.structure) + ignored_arguments(student, configuration),
         layers=layer_table(structure.weighted_layers, closest.structure.weighted_layers),
     )
+
+
+def _all_used(student: Student, facts: ConfigurationFacts, configuration: str, expected: int) -> None:
+    """Parameters that never change the output do not count: each is perturbed in turn."""
+    import torch
+
+    structure = student.structure(configuration, facts.probe_shape)
+    params = [
+        (alignment.parameter_path(layer, name), shape)
+        for layer in structure.layers
+        for name, shape in layer.params
+    ]
+    generator = torch.Generator().manual_seed(
+        student.session.seed(student.exercise.id, configuration, "usage")
+    )
+    base = {path: torch.rand(shape, generator=generator) * 0.2 - 0.1 for path, shape in params}
+    perturbed = [
+        {**base, path: base[path] + 1.0 + torch.rand(shape, generator=generator)} for path, shape in params
+    ]
+    try:
+        runs = student.run(configuration, facts.inputs, weight_sets=[base, *perturbed])
+    except SubmissionFailed as failed:
+        fail_with(failed, student, configuration)
+    reference = runs[0].tensor
+    if reference is None:
+        return  # what forward returns is the other checks' business
+    unused = [
+        (path, shape)
+        for (path, shape), run in zip(params, runs[1:], strict=True)
+        if run.tensor is not None
+        and run.tensor.shape == reference.shape
+        and torch.equal(run.tensor, reference)
+    ]
+    if not unused:
+        return
+    wasted = sum(_numel(shape) for _, shape in unused)
+    names = ", ".join(f"`{path}` ({_numel(shape):,})" for path, shape in unused[:5])
+    fail(
+        f"Your module has {expected:,} parameters, but forward never uses {wasted:,} of them: {names}. "
+        f"Only parameters that affect the output count, which leaves {expected - wasted:,}.",
+        hints=["Remove parameters and layers that forward does not use."],
+    )
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    count = 1
+    for size in shape:
+        count *= size
+    return count

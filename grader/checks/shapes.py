@@ -5,8 +5,9 @@ from __future__ import annotations
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
 from grader.checks.layers import layer_table, shape_text
-from grader.checks.probe import ignored_arguments, structure_or_fail
-from grader.judge.session import Reference, Student
+from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
+from grader.judge.session import ConfigurationFacts, Reference, Student
+from grader.sandbox.client import SubmissionFailed
 
 
 def output_shape(student: Student, reference: Reference, configuration: str = "default") -> None:
@@ -15,9 +16,10 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
     config = facts.configuration
     structure = structure_or_fail(student, configuration)
     expected = facts.output_shape
-    if structure.output.shape == expected:
-        return
     closest = facts.variants[0].structure
+    if structure.output.shape == expected:
+        _confirm_on_real_input(student, facts, configuration)
+        return
     fail(
         f"For an input of shape {shape_text(config.input_shape)} the output should have shape "
         f"{shape_text(expected)}; yours has {shape_text(structure.output.shape)}.",
@@ -26,6 +28,23 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
         + ignored_arguments(student, configuration),
         layers=layer_table(structure.called_layers, closest.called_layers),
     )
+
+
+def _confirm_on_real_input(student: Student, facts: ConfigurationFacts, configuration: str) -> None:
+    """The meta-device shape is the child's word; a real output tensor is data."""
+    try:
+        (run,) = student.run(configuration, facts.inputs)
+    except SubmissionFailed as failed:
+        fail_with(failed, student, configuration)
+    found = None if run.tensor is None else tuple(run.tensor.shape)
+    expected = facts.variants[0].small_structure.output.shape
+    if found != expected:
+        fail(
+            f"On the meta device your module's output has the expected shape, but on a real input "
+            f"of shape {shape_text(facts.probe_shape)} it returns {shape_text(found)} where the "
+            f"reference returns {shape_text(expected)}: the module must compute the same shapes "
+            "on every device and for every input size."
+        )
 
 
 def intermediate_shapes(student: Student, reference: Reference, configuration: str = "default") -> None:

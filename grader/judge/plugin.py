@@ -39,7 +39,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--request-timeout", type=float, default=settings.REQUEST_TIMEOUT_S)
     group.addoption("--memory-bytes", type=int, default=settings.CHILD_MEMORY_BYTES)
     group.addoption("--seed-material", default="", help="mixed into the submission's seeds")
-    group.addoption("--facts-seed", default=settings.FACTS_SEED, help="mixed into the reference's seeds")
     group.addoption("--facts-cache", default=None, help="folder of stored reference facts ('' for none)")
     group.addoption("--start-method", choices=("fork", "spawn"), default=None)
     group.addoption("--zygote-fd", type=int, default=None, help="control socket of a started zygote")
@@ -66,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
         launcher=launcher,
         device=device,
         seed_material=config.getoption("seed_material"),
-        facts_seed=config.getoption("facts_seed"),
+        facts_seed=settings.facts_seed(),
         facts_store=FactsStore(_facts_cache(config.getoption("facts_cache"))),
         timeout_s=config.getoption("request_timeout"),
         memory_bytes=config.getoption("memory_bytes"),

@@ -40,6 +40,11 @@ class ConfigurationFacts:
     variants: tuple[VariantFacts, ...]
 
     @property
+    def probe_shape(self) -> tuple[int, ...]:
+        """The shape of the judge's behaviour input (it depends on the facts seed)."""
+        return tuple(self.inputs.shape)
+
+    @property
     def output_shape(self) -> tuple[int, ...]:
         """The stated output shape, else the first variant's."""
         stated = self.configuration.output_shape
@@ -197,7 +202,7 @@ class Reference:
         session = self.session
         seed = session.reference_seed
         inputs = torch.rand(
-            config.small_input_shape,
+            probe_shape(config.small_input_shape, session.facts_seed),
             generator=torch.Generator().manual_seed(seed(self.exercise.id, configuration, "input")),
         )
         structures: dict[str, Structure] = {}
@@ -206,7 +211,7 @@ class Reference:
             target = Target(module=self.exercise.module, builder=variant.builder, kwargs=config.kwargs)
             try:
                 full = session.structure("reference", self.exercise, target, config.input_shape)
-                small = session.structure("reference", self.exercise, target, config.small_input_shape)
+                small = session.structure("reference", self.exercise, target, tuple(inputs.shape))
                 generator = torch.Generator().manual_seed(seed(self.exercise.id, configuration, "weights"))
                 weights = _reference_weights(small, generator)
                 (run,) = session.sandbox("reference", self.exercise).run(
@@ -222,6 +227,18 @@ class Reference:
             tensors[f"{variant.id}/output"] = run.tensor
             tensors[f"{variant.id}/layers"] = run.layers or {}
         return {"structures": structures, "tensors": tensors}
+
+
+def probe_shape(documented: tuple[int, ...], facts_seed: str) -> tuple[int, ...]:
+    """The documented small input, grown by 1-4 pixels under any but the public seed.
+
+    With a secret seed (GRADER_FACTS_SEED) a submission cannot recognise the probe by
+    its size, nor precompute answers from the public seed.
+    """
+    if facts_seed == settings.FACTS_SEED or len(documented) < 3:
+        return documented
+    grow = 1 + _seed(facts_seed, "probe size") % 4
+    return (*documented[:-2], *(size + grow for size in documented[-2:]))
 
 
 def _seed(material: str, *parts: object) -> int:

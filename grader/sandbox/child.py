@@ -90,6 +90,10 @@ def prepare_process(*, capture_fd: int) -> None:
     os.dup2(capture_fd, 1)
     os.dup2(capture_fd, 2)
     os.close(capture_fd)
+    # Student code sees no secrets of the grader's environment (GRADER_FACTS_SEED, tokens).
+    kept = {name: os.environ[name] for name in ("PATH", "LANG", "LC_ALL", "TZ") if name in os.environ}
+    os.environ.clear()
+    os.environ.update(kept)
     # One thread: small inputs gain nothing from more, and batch grading runs many children.
     torch.set_num_threads(1)
 
@@ -129,6 +133,8 @@ class _Child:
         self.submission = submission.resolve()
         self.import_failures: dict[str, StudentCodeError] = {}
         sys.path.insert(0, str(self.submission))
+        # Relative paths in student code mean their own folder, as when they run it.
+        os.chdir(self.submission)
 
     def handle(self, request: Message) -> Message:
         request_id = request.header.get("id")

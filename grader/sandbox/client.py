@@ -309,11 +309,18 @@ class Sandbox:
                         output=self._output_tail(child),
                     )
                 ) from None
-            how = status.describe() if status else "stopped answering"
+            if status is not None and status.code == settings.CHILD_CRASHED_EXIT:
+                message = (
+                    "your code changed Python or torch so that the grader's code beside it "
+                    "failed before answering"
+                )
+            else:
+                how = status.describe() if status else "stopped answering"
+                message = f"the process running your code {how} before answering"
             raise SubmissionFailed(
                 Failure(
                     kind=DIED,
-                    message=f"the process running your code {how} before answering",
+                    message=message,
                     output=self._output_tail(child),
                 )
             ) from None

@@ -146,7 +146,10 @@ def blob_to_tensor(blob: bytes, *, map_location: str | None = None) -> Any:
     """Read a blob written by ``tensor_to_blob`` without ever unpickling code."""
     import torch
 
-    return torch.load(io.BytesIO(blob), weights_only=True, map_location=map_location)
+    try:
+        return torch.load(io.BytesIO(blob), weights_only=True, map_location=map_location)
+    except Exception as error:  # anything but plain tensors is refused, whatever it raises
+        raise ProtocolError(f"not a plain tensor blob ({type(error).__name__})") from None
 
 
 def expect(value: Any, kind: type, what: str) -> Any:

@@ -216,34 +216,47 @@ def _fork_child(control: socket.socket, request: dict[str, Any], fds: list[int],
     child_socket, capture_fd = fds
     pid = os.fork()
     if pid == 0:
-        code = 0
+        # Whatever happens below, this process ends here: never back into the zygote's loop.
+        code = settings.SANDBOX_FAILED_EXIT
         try:
-            control.close()
-            os.setpgid(0, 0)
+            _become_child(control, request, child_socket, capture_fd, plan)
+            code = settings.CHILD_CRASHED_EXIT
             from grader.sandbox import child
 
-            if isolation.PID_NAMESPACE in plan.layers or isolation.NETWORK_NAMESPACE in plan.layers:
-                isolation.enter_namespaces(plan)
-                inner = os.fork()
-                if inner:
-                    os.close(child_socket)
-                    os.close(capture_fd)
-                    _proxy_exit(inner)
-            submission = Path(request["submission"])
-            child.prepare_process(capture_fd=capture_fd)
-            child.confine(plan, submission=submission, memory_bytes=request["memory_bytes"])
-            child.serve(socket.socket(fileno=child_socket), submission)
-        except BaseException:  # never fall back into the zygote's loop
-            # Shown to the judge as the child's output: why the sandbox itself failed.
-            traceback.print_exc()
-            code = settings.SANDBOX_FAILED_EXIT
-        os._exit(code)
+            child.serve(socket.socket(fileno=child_socket), Path(request["submission"]))
+            code = 0
+        except BaseException:
+            # Shown to the judge as the child's output. Student code may have broken the
+            # very tools that print it.
+            with contextlib.suppress(BaseException):
+                traceback.print_exc()
+        finally:
+            os._exit(code)
     # Both sides set the group, so the judge can kill it whichever runs first.
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
     os.close(child_socket)
     os.close(capture_fd)
     return pid
+
+
+def _become_child(
+    control: socket.socket, request: dict[str, Any], child_socket: int, capture_fd: int, plan: isolation.Plan
+) -> None:
+    """Trusted set-up of a forked child: its namespaces, stdio and confinement."""
+    control.close()
+    os.setpgid(0, 0)
+    from grader.sandbox import child
+
+    if isolation.PID_NAMESPACE in plan.layers or isolation.NETWORK_NAMESPACE in plan.layers:
+        isolation.enter_namespaces(plan)
+        inner = os.fork()
+        if inner:
+            os.close(child_socket)
+            os.close(capture_fd)
+            _proxy_exit(inner)
+    child.prepare_process(capture_fd=capture_fd)
+    child.confine(plan, submission=Path(request["submission"]), memory_bytes=request["memory_bytes"])
 
 
 def _proxy_exit(pid: int) -> None:

@@ -1,0 +1,2 @@
+def build_vgg_block():
+    raise KeyboardInterrupt
