@@ -49,10 +49,12 @@ def _tree_pss(root: int) -> int:
     return total
 
 
-def measure(command: Sequence[str], *, interval_s: float = 0.02) -> Measurement:
+def measure(
+    command: Sequence[str], *, interval_s: float = 0.02, env: dict[str, str] | None = None
+) -> Measurement:
     """Run ``command``; sample the summed PSS of it and all its descendants."""
     started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     peak = 0
     done = threading.Event()
 

@@ -31,11 +31,11 @@ class Mapping:
         return None
 
 
-def _signature(layer: Layer) -> tuple[object, ...]:
+def signature(layer: Layer) -> tuple[object, ...]:
     return (layer.type, tuple(shape for _, shape in layer.params))
 
 
-def _loose_signature(layer: Layer) -> tuple[object, ...]:
+def _loosesignature(layer: Layer) -> tuple[object, ...]:
     # Type and weight shape only: a conv with bias=False still takes the weight.
     return (layer.type, layer.params[0][1] if layer.params else None)
 
@@ -46,10 +46,10 @@ def candidate_mappings(
     """Assignments of student layers to reference layers, the call-order one first."""
     groups: dict[tuple[object, ...], tuple[list[Layer], list[Layer]]] = {}
     for layer in reference:
-        groups.setdefault(_signature(layer), ([], []))[0].append(layer)
+        groups.setdefault(signature(layer), ([], []))[0].append(layer)
     for layer in student:
-        if _signature(layer) in groups:
-            groups[_signature(layer)][1].append(layer)
+        if signature(layer) in groups:
+            groups[signature(layer)][1].append(layer)
     per_group: list[list[list[tuple[Layer, Layer]]]] = []
     for refs, students in groups.values():
         count = min(len(refs), len(students))
@@ -76,7 +76,7 @@ def _loose_pairs(
         if ref.path in used_refs:
             continue
         for candidate in free:
-            if _loose_signature(candidate) == _loose_signature(ref):
+            if _loosesignature(candidate) == _loosesignature(ref):
                 pairs.append((ref, candidate))
                 free.remove(candidate)
                 break

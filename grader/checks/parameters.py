@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from grader.checks import alignment
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
@@ -33,24 +35,43 @@ def count(student: Student, reference: Reference, configuration: str = "default"
 
 
 def _all_used(student: Student, facts: ConfigurationFacts, configuration: str, expected: int) -> None:
-    """Parameters that never change the output do not count: each is perturbed in turn."""
+    """Parameters that never change the output do not count.
+
+    Each parameter that is not in a layer shaped like one the reference calls is perturbed
+    in turn (layers forward never calls, extra tensors, odd shapes); if the output stays the
+    same, it is unused.
+    """
     import torch
 
     structure = student.structure(configuration, facts.probe_shape)
+    expected_layers = Counter(
+        alignment.signature(layer) for v in facts.variants for layer in v.small_structure.weighted_layers
+    )
+    suspects = []
+    for layer in structure.layers:
+        if layer.calls and expected_layers[alignment.signature(layer)] > 0:
+            expected_layers[alignment.signature(layer)] -= 1
+        else:
+            suspects.append(layer)
     params = [
+        (alignment.parameter_path(layer, name), shape) for layer in suspects for name, shape in layer.params
+    ]
+    if not params:
+        return
+    generator = torch.Generator().manual_seed(
+        student.session.seed(student.exercise.id, configuration, "usage")
+    )
+    every = [
         (alignment.parameter_path(layer, name), shape)
         for layer in structure.layers
         for name, shape in layer.params
     ]
-    generator = torch.Generator().manual_seed(
-        student.session.seed(student.exercise.id, configuration, "usage")
-    )
-    base = {path: torch.rand(shape, generator=generator) * 0.2 - 0.1 for path, shape in params}
+    base = {path: torch.rand(shape, generator=generator) * 0.2 - 0.1 for path, shape in every}
     perturbed = [
         {**base, path: base[path] + 1.0 + torch.rand(shape, generator=generator)} for path, shape in params
     ]
     try:
-        runs = student.run(configuration, facts.inputs, weight_sets=[base, *perturbed])
+        runs = student.run(configuration, facts.inputs[:1], weight_sets=[base, *perturbed])
     except SubmissionFailed as failed:
         fail_with(failed, student, configuration)
     reference = runs[0].tensor
