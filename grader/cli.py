@@ -12,14 +12,18 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from grader import __version__, settings
+from grader.batch import grade_batch
 from grader.grade import list_exercises, submit
-from grader.report.terminal import render
+from grader.report.gradebook import StudentResult
+from grader.report.terminal import render, render_batch
 from grader.submission import UsageError
 
 _SUBMIT_DEFAULTS = submit.__kwdefaults__
+_BATCH_DEFAULTS = grade_batch.__kwdefaults__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,6 +91,73 @@ def submit_command(
         sys.exit(settings.EXIT_GRADER_FAILED)
     if fail_under is not None and report.score < fail_under:
         sys.exit(settings.EXIT_BELOW_THRESHOLD)
+
+
+@main.command("batch")
+@click.argument("submissions", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=_BATCH_DEFAULTS["jobs"], show_default=True)
+@click.option(
+    "--roster", type=click.Path(path_type=Path, dir_okay=False), help="GitHub Classroom roster CSV."
+)
+@click.option("--force", is_flag=True, help="Re-grade every submission, not only changed ones.")
+@click.option("--assignment", "-a", "assignments", multiple=True, metavar="ID")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0.1),
+    default=_BATCH_DEFAULTS["timeout_s"],
+    show_default=True,
+)
+@click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=_BATCH_DEFAULTS["course_dir"],
+)
+def batch_command(
+    submissions: Path,
+    out: Path,
+    jobs: int,
+    roster: Path | None,
+    force: bool,
+    assignments: tuple[str, ...],
+    timeout_s: float,
+    course_dir: Path,
+) -> None:
+    """Grade every submission in SUBMISSIONS (folders or zips) into a gradebook in --out."""
+    console = Console()
+    # Refreshed by hand: a refresh thread would be in every judge this process forks.
+    with Progress(
+        *Progress.get_default_columns(), MofNCompleteColumn(), console=console, auto_refresh=False
+    ) as bar:
+        task = bar.add_task("grading", total=None)
+
+        def started(total: int) -> None:
+            bar.update(task, total=total)
+            bar.refresh()
+
+        def finished(result: StudentResult) -> None:
+            bar.update(task, advance=1, description=f"graded {result.id}")
+            bar.refresh()
+
+        try:
+            result = grade_batch(
+                submissions=submissions,
+                out=out,
+                jobs=jobs,
+                roster=roster,
+                force=force,
+                assignments=assignments,
+                timeout_s=timeout_s,
+                course_dir=course_dir,
+                on_start=started,
+                on_result=finished,
+            )
+        except UsageError as error:
+            raise click.UsageError(str(error)) from None
+    render_batch(result, console)
+    console.print(f"[dim]gradebook written to {out}[/]")
 
 
 @main.command("list")

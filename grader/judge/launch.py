@@ -47,6 +47,13 @@ def judge_command(*, course_dir: Path, exercises: tuple[Exercise, ...], options:
         "-I",
         "-m",
         "pytest",
+        *judge_arguments(course_dir=course_dir, exercises=exercises, options=options),
+    ]
+
+
+def judge_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], options: list[str]) -> list[str]:
+    """pytest's arguments for the judge, whether it runs as a process or a fork."""
+    return [
         "-c",
         str(settings.JUDGE_INI_PATH),
         "--rootdir",
@@ -74,6 +81,21 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def judge_options(*, submission: Path, seed_material: str, timeout_s: float, raw_path: Path) -> list[str]:
+    return [
+        f"--submission={submission}",
+        f"--seed-material={seed_material}",
+        f"--request-timeout={timeout_s}",
+        "--json-report",
+        f"--json-report-file={raw_path}",
+    ]
+
+
+def judge_time_bound(timeout_s: float, exercises: int) -> float:
+    """Bounded even if every check ran into its own timeout."""
+    return 60 + timeout_s * 12 * max(1, exercises)
+
+
 def run_judge(
     *,
     course_dir: Path,
@@ -87,13 +109,9 @@ def run_judge(
     """Run the judge; with a ``zygote`` already warming, hand its control socket over."""
     with tempfile.TemporaryDirectory(prefix="grader-judge-") as work:
         raw_path = Path(work) / "raw.json"
-        options = [
-            f"--submission={submission}",
-            f"--seed-material={seed_material}",
-            f"--request-timeout={timeout_s}",
-            "--json-report",
-            f"--json-report-file={raw_path}",
-        ]
+        options = judge_options(
+            submission=submission, seed_material=seed_material, timeout_s=timeout_s, raw_path=raw_path
+        )
         if start_method:
             options.append(f"--start-method={start_method}")
         passed: tuple[int, ...] = ()
@@ -101,8 +119,7 @@ def run_judge(
             passed = (zygote.control.fileno(),)
             options.append(f"--zygote-fd={passed[0]}")
         command = judge_command(course_dir=course_dir, exercises=exercises, options=options)
-        # Bounded even if every check ran into its own timeout.
-        overall = 60 + timeout_s * 12 * max(1, len(exercises))
+        overall = judge_time_bound(timeout_s, len(exercises))
         try:
             done = subprocess.run(
                 command,

@@ -1,4 +1,4 @@
-"""The JSON score report: written whole or not at all."""
+"""Reports on disk: written whole or not at all."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from grader.report.model import Report
 
 
 def write_json(report: Report, path: Path) -> None:
-    """Write atomically, so a reader never sees half a report."""
+    write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", path)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write atomically, so a reader (or an interrupted run) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:

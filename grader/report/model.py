@@ -131,3 +131,53 @@ class Report:
             "error": self.error,
             "assignments": [a.to_dict() for a in self.assignments],
         }
+
+
+def report_from_dict(data: dict[str, Any]) -> Report:
+    """The inverse of ``Report.to_dict``, for reports read back from disk (batch resume)."""
+    environment = data["environment"]
+    isolation = environment.get("isolation") or {}
+    return Report(
+        schema_version=data["schema_version"],
+        grader_version=data["grader_version"],
+        created=data["created"],
+        duration_s=float(data["duration_s"]),
+        submission=Submission(
+            path=data["submission"]["path"],
+            sha256=data["submission"]["sha256"],
+            files=tuple(data["submission"]["files"]),
+        ),
+        environment=Environment(
+            python=environment["python"],
+            torch=environment["torch"],
+            device=environment["device"],
+            platform=environment["platform"],
+            isolation_active=tuple(isolation.get("active", ())),
+            isolation_missing=tuple(isolation.get("missing", ())),
+        ),
+        assignments=tuple(
+            AssignmentResult(
+                id=a["id"],
+                title=a["title"],
+                variant=a["variant"],
+                checks=tuple(
+                    CheckResult(
+                        id=c["id"],
+                        name=c["name"],
+                        status=CheckStatus(c["status"]),
+                        score=float(c["score"]),
+                        max_score=float(c["max_score"]),
+                        message=c["message"],
+                        duration_s=float(c["duration_s"]),
+                        hints=tuple(c["hints"]),
+                        layers=tuple(c["layers"]),
+                        output=c["output"],
+                        notes=dict(c["notes"]),
+                    )
+                    for c in a["checks"]
+                ),
+            )
+            for a in data["assignments"]
+        ),
+        error=data.get("error"),
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
@@ -9,6 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.report.model import AssignmentResult, CheckResult, CheckStatus, Report
+
+if TYPE_CHECKING:
+    from grader.batch import BatchResult
 
 _STATUS_STYLE = {
     CheckStatus.PASSED: ("✓ passed", "green"),
@@ -108,3 +113,29 @@ def _layer_table(check: CheckResult) -> Table:
             mark, escape(str(row.get("student", ""))), escape(str(row.get("reference", ""))), style=style
         )
     return table
+
+
+def render_batch(result: BatchResult, console: Console) -> None:
+    table = Table(title="Gradebook", title_justify="left")
+    table.add_column("student")
+    for exercise in result.exercises:
+        table.add_column(exercise.id, justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("status")
+    for student in result.students:
+        report = student.report
+        scores = {a.id: a.score for a in report.assignments} if report else {}
+        status = student.status + (" (unchanged)" if student.reused else "")
+        style = "" if student.status == "graded" else "yellow"
+        table.add_row(
+            escape(student.id),
+            *(_points(scores[e.id]) if e.id in scores else "" for e in result.exercises),
+            f"{_points(report.score)}/{_points(report.max_score)}" if report else "",
+            f"[{style}]{escape(status)}[/]" if style else escape(status),
+        )
+    console.print(table)
+    console.print(
+        f"{len(result.students)} students, {result.regraded} graded now, "
+        f"{sum(1 for s in result.students if s.reused)} unchanged, in {result.duration_s:.1f} s"
+        + (f"; ignored: {', '.join(result.ignored)}" if result.ignored else "")
+    )

@@ -102,6 +102,14 @@ class Zygote:
         socket.send_fds(self.control, [json.dumps(request).encode()], [child_socket, capture_fd])
         return int(self._reply()["pid"])
 
+    def fork(self) -> int:
+        """A private zygote (a fork of this warm one); returns the fd of its control socket."""
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        socket.send_fds(self.control, [json.dumps({"op": "fork_zygote"}).encode()], [theirs.fileno()])
+        theirs.close()
+        self._reply()
+        return mine.detach()
+
     def isolation(self) -> dict[str, Any]:
         """The layers every child gets (decided by the zygote before any student code)."""
         self.control.sendall(json.dumps({"op": "isolation"}).encode())
@@ -154,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _serve(control: socket.socket, plan: isolation.Plan) -> None:
     children: set[int] = set()
+    zygotes: set[int] = set()
     # Woken now and then to end orphans: daemons that left a child's process group.
     control.settimeout(0.5)
     try:
@@ -161,7 +170,7 @@ def _serve(control: socket.socket, plan: isolation.Plan) -> None:
             try:
                 data, fds, _, _ = socket.recv_fds(control, _MAX_CONTROL_MESSAGE, 4)
             except TimeoutError:
-                _sweep(children)
+                _sweep(children, zygotes)
                 continue
             if not data:
                 return
@@ -169,6 +178,10 @@ def _serve(control: socket.socket, plan: isolation.Plan) -> None:
             if request["op"] == "spawn":
                 pid = _fork_child(control, request, fds, plan)
                 children.add(pid)
+                control.sendall(json.dumps({"pid": pid}).encode())
+            elif request["op"] == "fork_zygote":
+                pid = _fork_zygote(control, fds, plan)
+                zygotes.add(pid)
                 control.sendall(json.dumps({"pid": pid}).encode())
             elif request["op"] == "wait":
                 status = _wait(request["pid"], float(request["timeout"]))
@@ -178,21 +191,25 @@ def _serve(control: socket.socket, plan: isolation.Plan) -> None:
                 control.sendall(json.dumps(reply).encode())
             elif request["op"] == "isolation":
                 control.sendall(json.dumps({"isolation": plan.to_json()}).encode())
-            _sweep(children)
+            _sweep(children, zygotes)
     finally:
         for pid in children:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, 0)
-        _sweep(set())
+        _sweep(set(), zygotes)
 
 
-def _sweep(children: set[int]) -> None:
-    """Kill and reap processes reparented to the zygote that are not its own children."""
+def _sweep(children: set[int], zygotes: set[int]) -> None:
+    """Kill orphans reparented to this zygote; reap them and the sub-zygotes that ended.
+
+    Tracked children are never reaped here: their status belongs to the judge's ``wait``.
+    """
     me = os.getpid()
+    orphans = []
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if not entry.isdigit() or int(entry) in children:
+        if not entry.isdigit() or int(entry) in children or int(entry) in zygotes:
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
@@ -200,16 +217,33 @@ def _sweep(children: set[int]) -> None:
         except (OSError, ValueError, IndexError):
             continue
         if parent == me:
+            orphans.append(int(entry))
             with contextlib.suppress(OSError):
                 os.kill(int(entry), signal.SIGKILL)
-    while True:
+    for pid in [*orphans, *zygotes]:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            done, _ = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            return
-        if pid == 0 or pid in children:
-            # A tracked child's status belongs to the judge's wait; it is reaped there.
-            return
+            done = pid
+        if done:
+            zygotes.discard(pid)
+
+
+def _fork_zygote(control: socket.socket, fds: list[int], plan: isolation.Plan) -> int:
+    """A private zygote for one judge (batch grading runs several judges at once)."""
+    (own_control,) = fds
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            control.close()
+            isolation.become_subreaper()
+            _serve(socket.socket(fileno=own_control), plan)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(own_control)
+    return pid
 
 
 def _fork_child(control: socket.socket, request: dict[str, Any], fds: list[int], plan: isolation.Plan) -> int:

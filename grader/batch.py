@@ -1,0 +1,324 @@
+"""``grade batch``: a class's submissions into a gradebook, graded in parallel by warm judges.
+
+This process is the judges' warm parent: it imports pytest, torch and the judge's plugin
+once, and forks one judge per submission, so no submission pays for ``import torch``. It
+never computes on the CPU itself (a process that has run a multi-threaded CPU op cannot fork
+safely). Each judge gets a private zygote, forked from one warm zygote, so student code is
+isolated exactly as in ``grade submit``.
+
+Every finished report is written at once, atomically; a later run re-grades only
+submissions whose content or grader version changed (``force`` re-grades all).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import __version__, settings
+from grader.course import Course, CourseError, Exercise
+from grader.intake import Entry, IntakeError, discover, extract
+from grader.judge.launch import judge_arguments, judge_options, judge_time_bound, protected_paths
+from grader.report.from_pytest import build_report
+from grader.report.gradebook import (
+    GRADED,
+    INCOMPLETE,
+    INVALID,
+    MISSING,
+    StudentResult,
+    csv_header,
+    csv_row,
+    summary,
+)
+from grader.report.json_report import write_json, write_text
+from grader.report.model import Report, report_from_dict
+from grader.sandbox.zygote import Zygote
+from grader.submission import Snapshot, UsageError, snapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchResult:
+    students: tuple[StudentResult, ...]
+    exercises: tuple[Exercise, ...]
+    ignored: tuple[str, ...]
+    duration_s: float
+
+    @property
+    def regraded(self) -> int:
+        return sum(1 for s in self.students if s.report is not None and not s.reused)
+
+
+@dataclass
+class _Job:
+    entry: Entry
+    work: Path
+    copy: Snapshot
+    started: float
+    created: str
+    deadline: float
+    pid: int = 0
+    result: StudentResult | None = field(default=None)
+
+
+def grade_batch(
+    *,
+    submissions: Path,
+    out: Path,
+    jobs: int = os.cpu_count() or 1,
+    roster: Path | None = None,
+    force: bool = False,
+    assignments: Sequence[str] = (),
+    timeout_s: float = settings.REQUEST_TIMEOUT_S,
+    course_dir: Path = settings.DEFAULT_COURSE_DIR,
+    on_start: Callable[[int], None] | None = None,
+    on_result: Callable[[StudentResult], None] | None = None,
+) -> BatchResult:
+    """Grade every entry of ``submissions``; write reports, grades.csv and summary.json to ``out``."""
+    started = time.monotonic()
+    if not submissions.is_dir():
+        raise UsageError(f"not a folder: {submissions}")
+    if roster is not None and not roster.is_file():
+        raise UsageError(f"no such roster file: {roster}")
+    try:
+        exercises = Course.load(course_dir).select(list(assignments))
+    except CourseError as error:
+        raise UsageError(str(error)) from None
+    intake = discover(submissions, roster)
+    reports = out / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    if on_start:
+        on_start(len(intake.entries))
+    runner = _Runner(
+        exercises=exercises,
+        course_dir=course_dir,
+        reports=reports,
+        timeout_s=timeout_s,
+        force=force,
+        jobs=max(1, jobs),
+        on_result=on_result,
+    )
+    try:
+        results = runner.run(intake.entries)
+    finally:
+        runner.close()
+    order = {entry.id: index for index, entry in enumerate(intake.entries)}
+    results.sort(key=lambda r: order[r.id])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(csv_header(exercises))
+    writer.writerows(csv_row(r, exercises) for r in results)
+    write_text(buffer.getvalue(), out / "grades.csv")
+    overview = summary(results, exercises) | {"ignored": list(intake.ignored), "grader_version": __version__}
+    write_text(json.dumps(overview, indent=2, ensure_ascii=False) + "\n", out / "summary.json")
+    return BatchResult(
+        students=tuple(results),
+        exercises=exercises,
+        ignored=intake.ignored,
+        duration_s=time.monotonic() - started,
+    )
+
+
+class _Runner:
+    def __init__(
+        self,
+        *,
+        exercises: tuple[Exercise, ...],
+        course_dir: Path,
+        reports: Path,
+        timeout_s: float,
+        force: bool,
+        jobs: int,
+        on_result: Callable[[StudentResult], None] | None,
+    ) -> None:
+        self.exercises = exercises
+        self.course_dir = course_dir
+        self.reports = reports
+        self.timeout_s = timeout_s
+        self.force = force
+        self.jobs = jobs
+        self.on_result = on_result
+        self.running: dict[int, _Job] = {}
+        self.results: list[StudentResult] = []
+        self.zygote: Zygote | None = None
+
+    def run(self, entries: tuple[Entry, ...]) -> list[StudentResult]:
+        for entry in entries:
+            job = self._prepare(entry)
+            if job is None:
+                continue
+            while len(self.running) >= self.jobs:
+                self._reap(block=True)
+            self._launch(job)
+        while self.running:
+            self._reap(block=True)
+        return self.results
+
+    def _prepare(self, entry: Entry) -> _Job | None:
+        """Snapshot the entry; None when its result is known without grading."""
+        if entry.path is None:
+            self._done(StudentResult(id=entry.id, name=entry.name, status=MISSING, reason="no submission"))
+            return None
+        work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
+        work.chmod(0o755)  # readable by the sandbox's own uid, when it has one
+        try:
+            folder = extract(entry.path, work / "unpacked") if entry.is_zip else entry.path
+            copy = snapshot(folder, work / "submission")
+        except (IntakeError, UsageError, OSError) as error:
+            shutil.rmtree(work, ignore_errors=True)
+            self._done(StudentResult(id=entry.id, name=entry.name, status=INVALID, reason=str(error)))
+            return None
+        previous = self._previous(entry, copy)
+        if previous is not None:
+            shutil.rmtree(work, ignore_errors=True)
+            self._done(
+                StudentResult(id=entry.id, name=entry.name, status=GRADED, report=previous, reused=True)
+            )
+            return None
+        now = time.monotonic()
+        return _Job(
+            entry=entry,
+            work=work,
+            copy=copy,
+            started=now,
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            deadline=now + judge_time_bound(self.timeout_s, len(self.exercises)),
+        )
+
+    def _previous(self, entry: Entry, copy: Snapshot) -> Report | None:
+        path = self.reports / f"{entry.id}.json"
+        if self.force or not path.is_file():
+            return None
+        try:
+            report = report_from_dict(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        graded = {a.id for a in report.assignments}
+        if (
+            report.error is None
+            and report.grader_version == __version__
+            and report.submission.sha256 == copy.submission.sha256
+            and graded == {e.id for e in self.exercises}
+        ):
+            return report
+        return None
+
+    def _launch(self, job: _Job) -> None:
+        if self.zygote is None:
+            self._warm_up()
+        assert self.zygote is not None
+        zygote_fd = self.zygote.fork()
+        job.started = time.monotonic()
+        job.deadline = job.started + judge_time_bound(self.timeout_s, len(self.exercises))
+        options = judge_options(
+            submission=job.copy.folder,
+            seed_material=job.copy.submission.sha256,
+            timeout_s=self.timeout_s,
+            raw_path=job.work / "raw.json",
+        )
+        arguments = judge_arguments(
+            course_dir=self.course_dir,
+            exercises=self.exercises,
+            options=[*options, f"--zygote-fd={zygote_fd}"],
+        )
+        pid = os.fork()
+        if pid == 0:
+            code = 3
+            try:
+                os.setpgid(0, 0)
+                log = os.open(job.work / "judge.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                os.chdir(job.work)
+                import pytest
+
+                code = int(pytest.main(arguments))
+            finally:
+                os._exit(code)
+        os.close(zygote_fd)
+        job.pid = pid
+        self.running[pid] = job
+
+    def _warm_up(self) -> None:
+        """Start the zygote, then import what every judge needs, once, computing nothing."""
+        self.zygote = Zygote.start(protected=protected_paths(self.course_dir))
+        for name in [k for k in os.environ if k.startswith("PYTEST_")]:
+            del os.environ[name]
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        import pytest  # noqa: F401
+        import pytest_jsonreport.plugin  # noqa: F401
+        import torch  # noqa: F401
+
+        import grader.judge.plugin  # noqa: F401
+
+    def _reap(self, *, block: bool) -> None:
+        while True:
+            for pid, job in list(self.running.items()):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    del self.running[pid]
+                    self._finish(job, status)
+                    return
+                if time.monotonic() > job.deadline:
+                    with contextlib.suppress(OSError):
+                        os.killpg(pid, signal.SIGKILL)
+            if not block:
+                return
+            time.sleep(0.01)
+
+    def _finish(self, job: _Job, status: int) -> None:
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+        try:
+            raw = json.loads((job.work / "raw.json").read_text())
+        except (OSError, ValueError):
+            raw = None
+        error = None
+        if code not in (0, 1) or raw is None:
+            log = ""
+            with contextlib.suppress(OSError):
+                log = (job.work / "judge.log").read_text(errors="replace")[-3000:]
+            error = f"the judge stopped with status {code}:\n{log}"
+        report = build_report(
+            raw=raw,
+            exercises=self.exercises,
+            submission=job.copy.submission,
+            created=job.created,
+            duration_s=time.monotonic() - job.started,
+            error=error,
+        )
+        write_json(report, self.reports / f"{job.entry.id}.json")
+        shutil.rmtree(job.work, ignore_errors=True)
+        status_word, reason = (GRADED, "") if error is None else (INCOMPLETE, error.splitlines()[0])
+        self._done(
+            StudentResult(
+                id=job.entry.id, name=job.entry.name, status=status_word, reason=reason, report=report
+            )
+        )
+
+    def _done(self, result: StudentResult) -> None:
+        self.results.append(result)
+        if self.on_result:
+            self.on_result(result)
+
+    def close(self) -> None:
+        """End running judges (an interrupted run) and the zygote; finished reports stay."""
+        for pid, job in list(self.running.items()):
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            shutil.rmtree(job.work, ignore_errors=True)
+        self.running.clear()
+        if self.zygote is not None:
+            self.zygote.close()
+            self.zygote = None

@@ -1,0 +1,147 @@
+"""``grade batch``: a class folder (folders, zips, an escaping zip, an empty folder, a stray
+file, a hung submission, a roster) into a gradebook; resuming; an interrupted run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.batch import grade_batch
+from grader.intake import IntakeError, extract, strip_common_prefix
+from tests.conftest import ROOT
+
+SCENARIOS = ROOT / "tests" / "scenarios"
+
+# id → (total, status) expected in the gradebook.
+EXPECTED = {
+    "ada": (40.0, "graded"),
+    "grace": (4.0, "graded"),
+    "linus": (40.0, "graded"),
+    "escape": (None, "invalid"),
+    "empty": (0.0, "graded"),
+    "hang": (10.0, "graded"),
+    "ghost": (None, "missing"),
+}
+
+
+def _zip(folder: Path, archive: Path, prefix: str = "") -> None:
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(folder.rglob("*.py")):
+            zipped.write(path, prefix + str(path.relative_to(folder)))
+
+
+@pytest.fixture
+def classroom(tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    shutil.copytree(SCENARIOS / "seed_answers" / "submission", folder / "cnn-hw-ada")
+    shutil.copytree(SCENARIOS / "wrong_padding" / "submission", folder / "cnn-hw-grace")
+    _zip(SCENARIOS / "other_styles" / "submission", folder / "cnn-hw-linus.zip", prefix="linus/")
+    with zipfile.ZipFile(folder / "cnn-hw-escape.zip", "w") as zipped:
+        zipped.writestr("../../outside.py", "print('escaped')\n")
+    (folder / "cnn-hw-empty").mkdir()
+    shutil.copytree(SCENARIOS / "infinite_loop_builder" / "submission", folder / "cnn-hw-hang")
+    (folder / "notes.txt").write_text("not a submission\n")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("identifier,github_username,github_id,name\nS1,ada,1,Ada L.\nS9,ghost,9,Ghost\n")
+    return folder, roster
+
+
+def _gradebook(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "grades.csv").open() as file:
+        return {row["id"]: row for row in csv.DictReader(file)}
+
+
+def test_a_class_becomes_a_gradebook_and_resumes(classroom, tmp_path: Path, validate_report) -> None:
+    folder, roster = classroom
+    out = tmp_path / "grades"
+    result = grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5)
+    rows = _gradebook(out)
+    assert set(rows) == set(EXPECTED)
+    for student, (total, status) in EXPECTED.items():
+        assert rows[student]["status"] == status, rows[student]
+        assert rows[student]["total"] == ("" if total is None else f"{total:g}")
+    assert rows["ada"]["name"] == "Ada L."
+    assert rows["ada"]["vgg_block"] == "10"
+    assert "outside its folder" in rows["escape"]["reason"]
+    assert not (tmp_path / "outside.py").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["students"] == 7
+    assert summary["ignored"] == ["notes.txt"]
+    assert {s["id"] for s in summary["incomplete"]} == {"escape", "ghost"}
+    assert summary["exercises"]["residual"]["pass_rate"]["behaviour[default]"] < 1
+    for report in (out / "reports").glob("*.json"):
+        validate_report(json.loads(report.read_text()))
+    assert result.regraded == 5
+
+    again = grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5)
+    assert again.regraded == 0
+    assert _gradebook(out) == rows, "the same submissions get the same grades"
+
+    (folder / "cnn-hw-grace" / "vgg_block.py").write_text(
+        (SCENARIOS / "seed_answers" / "submission" / "vgg_block.py").read_text()
+    )
+    changed = grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5)
+    assert changed.regraded == 1
+    assert _gradebook(out)["grace"]["total"] == "10"
+
+    forced = grade_batch(submissions=folder, out=out, jobs=1, roster=roster, timeout_s=1.5, force=True)
+    assert forced.regraded == 5
+    assert {k: v["total"] for k, v in _gradebook(out).items()} == {
+        **{k: v["total"] for k, v in rows.items()},
+        "grace": "10",
+    }
+
+
+def test_an_interrupted_run_leaves_whole_reports_and_the_next_completes(classroom, tmp_path) -> None:
+    folder, _ = classroom
+    out = tmp_path / "grades"
+    command = [sys.executable, "-m", "grader", "batch", str(folder), "--out", str(out), "-j", "1"]
+    process = subprocess.Popen(
+        [*command, "--timeout", "1.5"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "reports").glob("*.json"))) < 2:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = sorted((out / "reports").glob("*.json"))
+    assert finished, "no report was finished before the kill"
+    for report in finished:
+        json.loads(report.read_text())  # whole, never half-written
+    done = subprocess.run(
+        [*command, "--timeout", "1.5"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "unchanged" in done.stdout
+    assert set(_gradebook(out)) == set(EXPECTED) - {"ghost"}
+
+
+def test_zips_are_refused_when_they_escape_link_or_explode(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("inception.py", "0" * (30 * 1024**2))
+    with pytest.raises(IntakeError, match="MiB"):
+        extract(bomb, tmp_path / "bomb")
+    link = tmp_path / "link.zip"
+    with zipfile.ZipFile(link, "w") as zipped:
+        info = zipfile.ZipInfo("residual.py")
+        info.external_attr = 0o120777 << 16
+        zipped.writestr(info, "/etc/passwd")
+    with pytest.raises(IntakeError, match="link"):
+        extract(link, tmp_path / "link")
+
+
+def test_classroom_prefixes_are_stripped() -> None:
+    assert strip_common_prefix(["cnn-hw-ada", "cnn-hw-bob"]) == ["ada", "bob"]
+    assert strip_common_prefix(["ada", "bob"]) == ["ada", "bob"]
+    assert strip_common_prefix(["hw-a", "hw-ab"]) == ["a", "ab"]
