@@ -23,8 +23,9 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from grader import __version__, settings
 from grader.course import Course, CourseError, Exercise
@@ -41,6 +42,7 @@ from grader.report.gradebook import (
     csv_row,
     summary,
 )
+from grader.report.html import render_html
 from grader.report.json_report import write_json, write_text
 from grader.report.model import Report, report_from_dict
 from grader.sandbox.zygote import Zygote
@@ -81,10 +83,14 @@ def grade_batch(
     assignments: Sequence[str] = (),
     timeout_s: float = settings.REQUEST_TIMEOUT_S,
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
+    scheduler: str | None = None,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[StudentResult], None] | None = None,
 ) -> BatchResult:
-    """Grade every entry of ``submissions``; write reports, grades.csv and summary.json to ``out``."""
+    """Grade every entry of ``submissions``; write reports, grades.csv and summary.json to ``out``.
+
+    With ``scheduler`` (``tcp://host:8786``), each submission is a task on that Dask cluster.
+    """
     started = time.monotonic()
     if not submissions.is_dir():
         raise UsageError(f"not a folder: {submissions}")
@@ -99,7 +105,9 @@ def grade_batch(
     reports.mkdir(parents=True, exist_ok=True)
     if on_start:
         on_start(len(intake.entries))
-    runner = _Runner(
+    runner_class = _DaskRunner if scheduler else _Runner
+    runner = runner_class(
+        scheduler=scheduler,
         exercises=exercises,
         course_dir=course_dir,
         reports=reports,
@@ -121,6 +129,7 @@ def grade_batch(
     write_text(buffer.getvalue(), out / "grades.csv")
     overview = summary(results, exercises) | {"ignored": list(intake.ignored), "grader_version": __version__}
     write_text(json.dumps(overview, indent=2, ensure_ascii=False) + "\n", out / "summary.json")
+    write_text(render_html(results, exercises, overview), out / "report.html")
     return BatchResult(
         students=tuple(results),
         exercises=exercises,
@@ -133,6 +142,7 @@ class _Runner:
     def __init__(
         self,
         *,
+        scheduler: str | None,
         exercises: tuple[Exercise, ...],
         course_dir: Path,
         reports: Path,
@@ -148,6 +158,7 @@ class _Runner:
         self.force = force
         self.jobs = jobs
         self.on_result = on_result
+        self.scheduler = scheduler
         self.running: dict[int, _Job] = {}
         self.results: list[StudentResult] = []
         self.zygote: Zygote | None = None
@@ -322,3 +333,51 @@ class _Runner:
         if self.zygote is not None:
             self.zygote.close()
             self.zygote = None
+
+
+class _DaskRunner(_Runner):
+    """Each submission is a task on an existing Dask cluster; results land in the same folder."""
+
+    def run(self, entries: tuple[Entry, ...]) -> list[StudentResult]:
+        from distributed import Client, as_completed
+
+        from grader.remote import grade_packed, pack
+
+        with Client(self.scheduler) as client:
+            futures = {}
+            for entry in entries:
+                job = self._prepare(entry)
+                if job is None:
+                    continue
+                future = client.submit(
+                    grade_packed,
+                    pack(job.copy.folder),
+                    assignments=[e.id for e in self.exercises],
+                    timeout_s=self.timeout_s,
+                    key=f"grade-{entry.id}-{job.copy.submission.sha256[:16]}",
+                    pure=False,
+                )
+                futures[future] = job
+            for future in as_completed(futures):
+                self._collect(futures[future], future)
+        return self.results
+
+    def _collect(self, job: _Job, future: Any) -> None:
+        entry = job.entry
+        try:
+            # The worker graded a copy: the report names the instructor's submission.
+            report = replace(report_from_dict(future.result()), submission=job.copy.submission)
+        except Exception as error:  # a worker or the cluster failed, not the submission
+            reason = f"the cluster could not grade it: {type(error).__name__}: {error}"
+            report = build_report(
+                raw=None,
+                exercises=self.exercises,
+                submission=job.copy.submission,
+                created=job.created,
+                duration_s=time.monotonic() - job.started,
+                error=reason,
+            )
+        write_json(report, self.reports / f"{entry.id}.json")
+        shutil.rmtree(job.work, ignore_errors=True)
+        status, reason = (GRADED, "") if report.error is None else (INCOMPLETE, report.error.splitlines()[0])
+        self._done(StudentResult(id=entry.id, name=entry.name, status=status, reason=reason, report=report))

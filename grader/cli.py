@@ -115,6 +115,7 @@ def submit_command(
     type=click.Path(path_type=Path, file_okay=False),
     default=_BATCH_DEFAULTS["course_dir"],
 )
+@click.option("--scheduler", metavar="tcp://HOST:8786", help="Grade on this Dask cluster (grader[dask]).")
 def batch_command(
     submissions: Path,
     out: Path,
@@ -124,6 +125,7 @@ def batch_command(
     assignments: tuple[str, ...],
     timeout_s: float,
     course_dir: Path,
+    scheduler: str | None,
 ) -> None:
     """Grade every submission in SUBMISSIONS (folders or zips) into a gradebook in --out."""
     console = Console()
@@ -151,6 +153,7 @@ def batch_command(
                 assignments=assignments,
                 timeout_s=timeout_s,
                 course_dir=course_dir,
+                scheduler=scheduler,
                 on_start=started,
                 on_result=finished,
             )

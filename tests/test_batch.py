@@ -102,6 +102,28 @@ def test_a_class_becomes_a_gradebook_and_resumes(classroom, tmp_path: Path, vali
     }
 
 
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
+def test_the_html_page_renders_every_student(classroom, tmp_path: Path) -> None:
+    folder, roster = classroom
+    out = tmp_path / "grades"
+    grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5)
+    page = out / "report.html"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+    flags += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    done = subprocess.run(
+        ["chromium", *flags, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    dom = done.stdout
+    assert "<svg" in dom, "the charts are drawn"
+    for student in EXPECTED:
+        assert f"<td>{student}</td>" in dom, student
+    assert "outside its folder" in dom, "why grading did not complete is shown"
+
+
 def test_an_interrupted_run_leaves_whole_reports_and_the_next_completes(classroom, tmp_path) -> None:
     folder, _ = classroom
     out = tmp_path / "grades"
@@ -145,3 +167,21 @@ def test_classroom_prefixes_are_stripped() -> None:
     assert strip_common_prefix(["cnn-hw-ada", "cnn-hw-bob"]) == ["ada", "bob"]
     assert strip_common_prefix(["ada", "bob"]) == ["ada", "bob"]
     assert strip_common_prefix(["hw-a", "hw-ab"]) == ["a", "ab"]
+
+
+def test_a_dask_cluster_grades_the_same(classroom, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    folder, roster = classroom
+    for name in ("cnn-hw-hang", "cnn-hw-empty", "cnn-hw-linus.zip"):
+        path = folder / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    grade_batch(submissions=folder, out=local, jobs=2, roster=roster)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, host="127.0.0.1", dashboard_address=None, processes=True
+    ) as cluster:
+        result = grade_batch(
+            submissions=folder, out=remote, roster=roster, scheduler=cluster.scheduler_address
+        )
+    assert result.regraded == 2
+    assert _gradebook(remote) == _gradebook(local)

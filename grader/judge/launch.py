@@ -69,6 +69,7 @@ def judge_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], option
         "-q",
         "--no-header",
         "-rN",
+        "--tb=no",  # feedback comes from the plugin; tracebacks of failures cost ~50 ms each
         f"--course={course_dir}",
         *options,
         *(str(exercise.directory) for exercise in exercises),

@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
             item.stash[_FEEDBACK] = {"kind": "failed", **feedback.to_json()}
         else:
             message = f"the grader itself failed in this check: {type(error).__name__}: {error}"
+            # pytest runs with --tb=no; the judge's log keeps the traceback for the grader's authors.
+            traceback.print_exception(error, file=sys.stderr)
             item.stash[_FEEDBACK] = {"kind": "error", **Feedback(message=message).to_json()}
     elif call.excinfo is not None and call.when == "setup":
         message = f"the grader could not set up this check: {call.excinfo.value}"

@@ -268,7 +268,8 @@ class Sandbox:
             reply = self._exchange(request)
         except SubmissionFailed as failed:
             self.fatal[key] = failed.failure
-            if target.module not in self.answered_modules:
+            # A hang is not retried with other arguments either: one timeout per exercise.
+            if target.module not in self.answered_modules or failed.failure.kind == TIMEOUT:
                 self.fatal[target.module] = failed.failure
             raise
         if reply.header.get("id") != request_id:
