@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import importlib
 import io
 import json
 import os
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader import __version__, settings
+from grader import __version__, settings, silence_missing_numpy
 from grader.course import Course, CourseError, Exercise
 from grader.intake import Entry, IntakeError, discover, extract
 from grader.judge.launch import judge_arguments, judge_options, judge_time_bound, protected_paths
@@ -266,11 +267,18 @@ class _Runner:
         for name in [k for k in os.environ if k.startswith("PYTEST_")]:
             del os.environ[name]
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        silence_missing_numpy()
         import pytest  # noqa: F401
         import pytest_jsonreport.plugin  # noqa: F401
         import torch  # noqa: F401
+        from _pytest.config import default_plugins
 
         import grader.judge.plugin  # noqa: F401
+
+        # pytest imports its built-in plugins in every judge unless the parent has them.
+        for name in default_plugins:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(f"_pytest.{name}")
 
     def _reap(self, *, block: bool) -> None:
         while True:

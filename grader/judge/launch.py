@@ -62,6 +62,12 @@ def judge_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], option
         "--disable-plugin-autoload",
         "-p",
         "no:cacheprovider",
+        # Both end a session with gc.collect(), five times: slow over torch's heap, and the
+        # judge has no use for their warnings.
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
         "-p",
         "pytest_jsonreport.plugin",
         "-p",
@@ -70,6 +76,7 @@ def judge_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], option
         "--no-header",
         "-rN",
         "--tb=no",  # feedback comes from the plugin; tracebacks of failures cost ~50 ms each
+        "--assert=plain",  # checks raise their own failures: no assertion rewriting to compile
         f"--course={course_dir}",
         *options,
         *(str(exercise.directory) for exercise in exercises),

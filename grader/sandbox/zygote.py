@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import settings
+from grader import settings, silence_missing_numpy
 from grader.sandbox import isolation
 
 _MAX_CONTROL_MESSAGE = 64 * 1024
@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from grader.sandbox import child
 
+    silence_missing_numpy()
     child.warm_up()
     plan = isolation.plan(protected=args.protect)
     isolation.become_subreaper()
