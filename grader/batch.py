@@ -307,7 +307,10 @@ class _Runner:
             with contextlib.suppress(OSError):
                 log = (job.work / "judge.log").read_text(errors="replace")[-3000:]
             error = f"the judge stopped with status {code}:\n{log}"
-        report = build_report(
+        self._record(job, self._report(job, raw, error))
+
+    def _report(self, job: _Job, raw: dict[str, Any] | None, error: str | None) -> Report:
+        return build_report(
             raw=raw,
             exercises=self.exercises,
             submission=job.copy.submission,
@@ -315,14 +318,14 @@ class _Runner:
             duration_s=time.monotonic() - job.started,
             error=error,
         )
+
+    def _record(self, job: _Job, report: Report) -> None:
+        """Write the student's report whole, at once: an interrupted run keeps it."""
         write_json(report, self.reports / f"{job.entry.id}.json")
         shutil.rmtree(job.work, ignore_errors=True)
-        status_word, reason = (GRADED, "") if error is None else (INCOMPLETE, error.splitlines()[0])
-        self._done(
-            StudentResult(
-                id=job.entry.id, name=job.entry.name, status=status_word, reason=reason, report=report
-            )
-        )
+        status, reason = (GRADED, "") if report.error is None else (INCOMPLETE, report.error.splitlines()[0])
+        entry = job.entry
+        self._done(StudentResult(id=entry.id, name=entry.name, status=status, reason=reason, report=report))
 
     def _done(self, result: StudentResult) -> None:
         self.results.append(result)
@@ -371,21 +374,11 @@ class _DaskRunner(_Runner):
         return self.results
 
     def _collect(self, job: _Job, future: Any) -> None:
-        entry = job.entry
         try:
             # The worker graded a copy: the report names the instructor's submission.
             report = replace(report_from_dict(future.result()), submission=job.copy.submission)
         except Exception as error:  # a worker or the cluster failed, not the submission
-            reason = f"the cluster could not grade it: {type(error).__name__}: {error}"
-            report = build_report(
-                raw=None,
-                exercises=self.exercises,
-                submission=job.copy.submission,
-                created=job.created,
-                duration_s=time.monotonic() - job.started,
-                error=reason,
+            report = self._report(
+                job, None, f"the cluster could not grade it: {type(error).__name__}: {error}"
             )
-        write_json(report, self.reports / f"{entry.id}.json")
-        shutil.rmtree(job.work, ignore_errors=True)
-        status, reason = (GRADED, "") if report.error is None else (INCOMPLETE, report.error.splitlines()[0])
-        self._done(StudentResult(id=entry.id, name=entry.name, status=status, reason=reason, report=report))
+        self._record(job, report)
