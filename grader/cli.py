@@ -7,6 +7,7 @@ Exit statuses: 0 grading ran (whatever the score); 1 the score is below
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from rich.table import Table
 from grader import __version__, settings
 from grader.batch import grade_batch
 from grader.grade import list_exercises, submit
+from grader.report.classroom import github_output_line, markdown_summary
 from grader.report.gradebook import StudentResult
+from grader.report.model import Report
 from grader.report.terminal import render, render_batch
 from grader.submission import UsageError
 
@@ -60,6 +63,11 @@ def main() -> None:
     help="The course folder holding assignments/ and reference/.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only the total.")
+@click.option(
+    "--classroom",
+    is_flag=True,
+    help="Also write GitHub Classroom's result to $GITHUB_OUTPUT and a summary to $GITHUB_STEP_SUMMARY.",
+)
 def submit_command(
     path: Path,
     json_path: Path | None,
@@ -68,9 +76,14 @@ def submit_command(
     timeout_s: float,
     course_dir: Path,
     quiet: bool,
+    classroom: bool,
 ) -> None:
     """Grade the submission folder PATH and print the score with feedback."""
     console = Console()
+    if classroom and not os.environ.get("GITHUB_OUTPUT"):
+        raise click.UsageError(
+            "--classroom writes to $GITHUB_OUTPUT, which is not set (run it in a workflow)"
+        )
     try:
         report = submit(
             path=path,
@@ -87,10 +100,22 @@ def submit_command(
         render(report, console)
     if json_path is not None and not quiet:
         console.print(f"[dim]report written to {json_path}[/]")
+    if classroom:
+        write_classroom(report)
     if report.error:
         sys.exit(settings.EXIT_GRADER_FAILED)
     if fail_under is not None and report.score < fail_under:
         sys.exit(settings.EXIT_BELOW_THRESHOLD)
+
+
+def write_classroom(report: Report) -> None:
+    """Append the Classroom result and the Markdown summary where the workflow reads them."""
+    with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as output:
+        output.write(github_output_line(report))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as file:
+            file.write(markdown_summary(report))
 
 
 @main.command("batch")

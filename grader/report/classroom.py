@@ -1,0 +1,76 @@
+"""The report in GitHub Classroom's autograding format, and as a Markdown step summary.
+
+Classroom's reporter decodes, per runner, base64 of ``{"version": 1, "status", "max_score",
+"tests": [...]}`` from the step output ``result``, and reports ``Points <sum of scores>/<sum
+of max_score>``; a runner whose status is ``fail`` or ``error`` fails the step.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from grader.report.model import CheckStatus, Report
+
+
+def classroom_result(report: Report) -> dict[str, Any]:
+    if report.error:
+        status = "error"
+    elif report.score == report.max_score:
+        status = "pass"
+    else:
+        status = "fail"
+    tests = []
+    for assignment in report.assignments:
+        for check in assignment.checks:
+            state = {CheckStatus.PASSED: "pass", CheckStatus.ERROR: "error"}.get(check.status, "fail")
+            message = "\n".join([check.message, *(f"hint: {h}" for h in check.hints)]).strip()
+            tests.append(
+                {
+                    "name": f"{assignment.id}: {check.name}",
+                    "status": state,
+                    "score": check.score,
+                    "message": message,
+                    "test_code": "",
+                    "filename": f"assignments/{assignment.id}/test_{assignment.id}.py",
+                    "line_no": 0,
+                    "duration": round(check.duration_s * 1000),
+                }
+            )
+    return {"version": 1, "status": status, "max_score": report.max_score, "tests": tests}
+
+
+def github_output_line(report: Report) -> str:
+    """``result=<base64>``, the line a grader step appends to $GITHUB_OUTPUT."""
+    encoded = base64.b64encode(json.dumps(classroom_result(report)).encode()).decode()
+    return f"result={encoded}\n"
+
+
+def markdown_summary(report: Report) -> str:
+    lines = [f"## Grade: {report.score:g} / {report.max_score:g}", ""]
+    for assignment in report.assignments:
+        variant = f" (variant: {assignment.variant})" if assignment.variant else ""
+        lines += [
+            f"### {assignment.id} — {assignment.score:g} / {assignment.max_score:g}{variant}",
+            "",
+            "| check | result | points |",
+            "|---|---|---|",
+        ]
+        for check in assignment.checks:
+            mark = "✅" if check.status is CheckStatus.PASSED else "❌"
+            lines.append(
+                f"| {_cell(check.name)} | {mark} {check.status.value} | {check.score:g}/{check.max_score:g} |"
+            )
+        failed = [c for c in assignment.checks if c.status is not CheckStatus.PASSED]
+        for check in failed[:5]:
+            lines += ["", f"**{_cell(check.name)}**: {_cell(check.message)}"]
+            lines += [f"- hint: {_cell(h)}" for h in check.hints]
+        lines.append("")
+    if report.error:
+        lines += ["", f"**The grader failed:** {_cell(report.error.splitlines()[0])}"]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
