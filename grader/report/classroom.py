@@ -25,13 +25,12 @@ def classroom_result(report: Report) -> dict[str, Any]:
     for assignment in report.assignments:
         for check in assignment.checks:
             state = {CheckStatus.PASSED: "pass", CheckStatus.ERROR: "error"}.get(check.status, "fail")
-            message = "\n".join([check.message, *(f"hint: {h}" for h in check.hints)]).strip()
             tests.append(
                 {
                     "name": f"{assignment.id}: {check.name}",
                     "status": state,
                     "score": check.score,
-                    "message": message,
+                    "message": check.feedback_text,
                     "test_code": "",
                     "filename": f"assignments/{assignment.id}/test_{assignment.id}.py",
                     "line_no": 0,

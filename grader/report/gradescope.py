@@ -11,7 +11,6 @@ def gradescope_results(report: Report, *, output: str = "") -> dict[str, Any]:
     tests = []
     for assignment in report.assignments:
         for number, check in enumerate(assignment.checks, start=1):
-            text = "\n".join([check.message, *(f"hint: {h}" for h in check.hints)]).strip()
             tests.append(
                 {
                     "score": check.score,
@@ -19,7 +18,7 @@ def gradescope_results(report: Report, *, output: str = "") -> dict[str, Any]:
                     "status": "passed" if check.status is CheckStatus.PASSED else "failed",
                     "name": f"{assignment.id}: {check.name}",
                     "number": f"{assignment.id}.{number}",
-                    "output": text,
+                    "output": check.feedback_text,
                     "visibility": "visible",
                 }
             )

@@ -28,6 +28,11 @@ class CheckResult:
     output: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def feedback_text(self) -> str:
+        """The message and its hints as plain text, for formats with one text field."""
+        return "\n".join([self.message, *(f"hint: {hint}" for hint in self.hints)]).strip()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
