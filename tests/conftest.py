@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import jsonschema
@@ -40,3 +42,25 @@ def validate_report(report_schema: dict):
         return report
 
     return validate
+
+
+def survivors(word: str, seconds: float = 3.0) -> list[int]:
+    """Processes (other than this one) whose command line holds ``word``, after giving them
+    ``seconds`` to end."""
+
+    def running() -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) != os.getpid():
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                        if word.encode() in cmdline.read():
+                            found.append(int(entry))
+                except OSError:
+                    continue
+        return found
+
+    deadline = time.monotonic() + seconds
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return running()

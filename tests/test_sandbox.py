@@ -14,6 +14,7 @@ import pytest
 
 from grader.sandbox.client import TIMEOUT, Sandbox, SpawnLauncher, SubmissionFailed, default_launcher
 from grader.sandbox.protocol import ChildErrorKind, Target
+from tests.conftest import survivors
 
 GOOD = """
 from torch import nn
@@ -63,27 +64,6 @@ def test_a_good_module_is_inspected_at_a_huge_size_without_allocating(launcher, 
     sandbox.close()
 
 
-def _running(marker: str) -> list[int]:
-    """Processes whose command line holds ``marker``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    if marker.encode() in cmdline.read():
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
-def _wait_until_gone(marker: str, seconds: float = 3.0) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while _running(marker) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return _running(marker)
-
-
 def test_timeout_kills_everything_the_child_started(launcher, tmp_path: Path) -> None:
     marker = f"grader-test-{os.getpid()}-timeout"
     hang = f"""
@@ -98,7 +78,7 @@ def test_timeout_kills_everything_the_child_started(launcher, tmp_path: Path) ->
     assert failure.kind == TIMEOUT
     assert "did not finish within 1.5 s" in failure.message
     assert time.monotonic() - started < 8
-    assert _wait_until_gone(marker) == [], "a process the child started survived the timeout"
+    assert survivors(marker) == [], "a process the child started survived the timeout"
     assert _failure(sandbox, "hang").failure.kind == TIMEOUT, "a hung target is not asked again"
     assert sandbox.inspect(_target("good"), (1, 3, 8, 8)).output.shape == (1, 4, 6, 6)
     sandbox.close()

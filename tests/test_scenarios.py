@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +28,7 @@ from grader.grade import submit
 from grader.judge.launch import protected_paths
 from grader.report.json_report import write_json
 from grader.sandbox import isolation
-from tests.conftest import ROOT
+from tests.conftest import ROOT, survivors
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -46,26 +44,6 @@ def _grader_files() -> dict[str, str]:
             if path.is_file() and "__pycache__" not in path.parts:
                 digests[str(path.relative_to(ROOT))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return digests
-
-
-def _running(word: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    if word.encode() in cmdline.read():
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
-def _survivors(word: str, seconds: float = 3.0) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while _running(word) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return _running(word)
 
 
 @pytest.mark.parametrize("scenario", _scenarios(), ids=lambda p: p.name)
@@ -121,7 +99,7 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) 
     if "max_duration_s" in expected:
         assert report.duration_s < expected["max_duration_s"]
     if "no_survivors" in expected:
-        assert _survivors(expected["no_survivors"]) == [], "a process the submission started survived"
+        assert survivors(expected["no_survivors"]) == [], "a process the submission started survived"
     for path in expected.get("absent_files", []):
         assert not Path(path.replace("{ROOT}", str(ROOT))).exists(), f"the submission wrote {path}"
     if listener is not None:

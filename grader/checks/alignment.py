@@ -83,10 +83,6 @@ def _loose_pairs(
     return pairs
 
 
-def parameter_path(layer: Layer, name: str) -> str:
-    return f"{layer.path}.{name}" if layer.path else name
-
-
 def student_weights(
     mapping: Mapping,
     reference: Sequence[Layer],
@@ -108,11 +104,11 @@ def student_weights(
             if source is None:
                 source = next((n for n, s in available.items() if s == shape), None)
             if source is not None:
-                weights[parameter_path(ours, name)] = reference_weights[parameter_path(ref, source)]
+                weights[ours.parameter_path(name)] = reference_weights[ref.parameter_path(source)]
                 del available[source]
     for layer in student:
         for name, shape in layer.params:
-            path = parameter_path(layer, name)
+            path = layer.parameter_path(name)
             if path not in weights:
                 weights[path] = (torch.rand(shape, generator=generator) - 0.5) * 0.2
     return weights

@@ -11,6 +11,7 @@ from grader.checks.layers import layer_table
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.judge.session import ConfigurationFacts, Reference, Student
 from grader.sandbox.client import SubmissionFailed
+from grader.sandbox.messages import numel
 
 
 def count(student: Student, reference: Reference, configuration: str = "default") -> None:
@@ -53,18 +54,14 @@ def _all_used(student: Student, facts: ConfigurationFacts, configuration: str, e
             expected_layers[alignment.signature(layer)] -= 1
         else:
             suspects.append(layer)
-    params = [
-        (alignment.parameter_path(layer, name), shape) for layer in suspects for name, shape in layer.params
-    ]
+    params = [(layer.parameter_path(name), shape) for layer in suspects for name, shape in layer.params]
     if not params:
         return
     generator = torch.Generator().manual_seed(
         student.session.seed(student.exercise.id, configuration, "usage")
     )
     every = [
-        (alignment.parameter_path(layer, name), shape)
-        for layer in structure.layers
-        for name, shape in layer.params
+        (layer.parameter_path(name), shape) for layer in structure.layers for name, shape in layer.params
     ]
     base = {path: torch.rand(shape, generator=generator) * 0.2 - 0.1 for path, shape in every}
     perturbed = [
@@ -86,17 +83,10 @@ def _all_used(student: Student, facts: ConfigurationFacts, configuration: str, e
     ]
     if not unused:
         return
-    wasted = sum(_numel(shape) for _, shape in unused)
-    names = ", ".join(f"`{path}` ({_numel(shape):,})" for path, shape in unused[:5])
+    wasted = sum(numel(shape) for _, shape in unused)
+    names = ", ".join(f"`{path}` ({numel(shape):,})" for path, shape in unused[:5])
     fail(
         f"Your module has {expected:,} parameters, but forward never uses {wasted:,} of them: {names}. "
         f"Only parameters that affect the output count, which leaves {expected - wasted:,}.",
         hints=["Remove parameters and layers that forward does not use."],
     )
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    count = 1
-    for size in shape:
-        count *= size
-    return count

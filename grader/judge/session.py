@@ -258,6 +258,5 @@ def _reference_weights(structure: Structure, generator: Any) -> dict[str, Any]:
                 fan_in *= size
         bound = 1.0 / max(fan_in, 1) ** 0.5
         for name, shape in layer.params:
-            path = f"{layer.path}.{name}" if layer.path else name
-            weights[path] = (torch.rand(shape, generator=generator) * 2 - 1) * bound
+            weights[layer.parameter_path(name)] = (torch.rand(shape, generator=generator) * 2 - 1) * bound
     return weights

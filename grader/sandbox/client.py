@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -257,7 +258,7 @@ class Sandbox:
             outputs.append(RunOutput(info=info, tensor=tensor, layers=layers))
         return outputs
 
-    def call(self, target: Target, header: dict[str, Any], blobs: list[bytes] = ()) -> Message:  # type: ignore[assignment]
+    def call(self, target: Target, header: dict[str, Any], blobs: Sequence[bytes] = ()) -> Message:
         key = self._target_key(target)
         for cached in (self.fatal.get(key), self.fatal.get(target.module)):
             if cached is not None:

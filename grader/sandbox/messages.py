@@ -18,6 +18,13 @@ _MAX_LAYERS = 2000
 _MAX_OPS = 2000
 
 
+def numel(shape: Shape) -> int:
+    count = 1
+    for size in shape:
+        count *= size
+    return count
+
+
 def _shape(value: Any, what: str) -> Shape:
     items = expect(value, list, what)
     if len(items) > 16:
@@ -51,13 +58,11 @@ class Layer:
 
     @property
     def parameter_count(self) -> int:
-        total = 0
-        for _, shape in self.params:
-            count = 1
-            for size in shape:
-                count *= size
-            total += count
-        return total
+        return sum(numel(shape) for _, shape in self.params)
+
+    def parameter_path(self, name: str) -> str:
+        """The path of one of this layer's parameters in the whole module's state."""
+        return f"{self.path}.{name}" if self.path else name
 
     def to_json(self) -> dict[str, Any]:
         return {
