@@ -7,6 +7,7 @@ Exit statuses: 0 grading ran (whatever the score); 1 the score is below
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,13 +17,17 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
-from grader import __version__, settings
+from grader import __version__, settings, silence_missing_numpy
 from grader.batch import grade_batch
+from grader.freeze import freeze
 from grader.grade import list_exercises, submit
 from grader.report.classroom import github_output_line, markdown_summary
 from grader.report.gradebook import StudentResult
+from grader.report.gradescope import gradescope_results, gradescope_unstarted
+from grader.report.json_report import write_text
 from grader.report.model import Report
 from grader.report.terminal import render, render_batch
+from grader.ship import classroom_starter, gradescope_autograder
 from grader.submission import UsageError
 
 _SUBMIT_DEFAULTS = submit.__kwdefaults__
@@ -33,6 +38,7 @@ _BATCH_DEFAULTS = grade_batch.__kwdefaults__
 @click.version_option(__version__, prog_name="grade")
 def main() -> None:
     """Grade PyTorch model-building exercises; the score is decided outside student code."""
+    silence_missing_numpy()  # freeze and the builders read facts with torch here
 
 
 @main.command("submit")
@@ -68,6 +74,12 @@ def main() -> None:
     is_flag=True,
     help="Also write GitHub Classroom's result to $GITHUB_OUTPUT and a summary to $GITHUB_STEP_SUMMARY.",
 )
+@click.option(
+    "--gradescope",
+    "gradescope_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write Gradescope's results.json here (written even when grading cannot start).",
+)
 def submit_command(
     path: Path,
     json_path: Path | None,
@@ -77,6 +89,7 @@ def submit_command(
     course_dir: Path,
     quiet: bool,
     classroom: bool,
+    gradescope_path: Path | None,
 ) -> None:
     """Grade the submission folder PATH and print the score with feedback."""
     console = Console()
@@ -93,7 +106,12 @@ def submit_command(
             course_dir=course_dir,
         )
     except UsageError as error:
+        if gradescope_path is not None:
+            write_text(json.dumps(gradescope_unstarted(str(error)), indent=2) + "\n", gradescope_path)
         raise click.UsageError(str(error)) from None
+    if gradescope_path is not None:
+        results = gradescope_results(report, output=markdown_summary(report))
+        write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", gradescope_path)
     if quiet:
         console.print(f"{report.score:g}/{report.max_score:g}")
     else:
@@ -186,6 +204,74 @@ def batch_command(
             raise click.UsageError(str(error)) from None
     render_batch(result, console)
     console.print(f"[dim]gradebook written to {out}[/]")
+
+
+@main.command("freeze")
+@click.option("--assignment", "-a", "assignments", multiple=True, metavar="ID")
+@click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=settings.DEFAULT_COURSE_DIR,
+)
+def freeze_command(assignments: tuple[str, ...], course_dir: Path) -> None:
+    """Compute the reference facts and write them into assignments/<id>/facts/ (commit them).
+
+    A starter built by `grade classroom` ships these instead of the reference solutions.
+    """
+    console = Console()
+    try:
+        frozen = freeze(course_dir=course_dir, assignments=assignments)
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+    for exercise in frozen:
+        console.print(
+            f"{exercise.id}: {', '.join(exercise.configurations)} → "
+            f"{len(exercise.files)} files, {exercise.size_bytes / 1024:.0f} KiB"
+        )
+
+
+@main.command("classroom")
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=settings.DEFAULT_COURSE_DIR,
+)
+def classroom_command(out: Path, course_dir: Path) -> None:
+    """Write OUT, the template repository of a GitHub Classroom assignment (no reference inside)."""
+    try:
+        shipped = classroom_starter(out=out, course_dir=course_dir)
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+    Console().print(
+        f"{len(shipped.files)} files written to {out}: push it as the assignment's template repository. "
+        f"Classroom shows {shipped.visible_points:g} points; {shipped.hidden_points:g} more come from "
+        "hidden checks in `grade batch` or on Gradescope."
+    )
+
+
+@main.command("gradescope")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=settings.DEFAULT_COURSE_DIR,
+)
+def gradescope_command(out: Path, course_dir: Path) -> None:
+    """Write OUT, a Gradescope autograder zip (upload it as the assignment's autograder)."""
+    try:
+        shipped = gradescope_autograder(out=out, course_dir=course_dir)
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+    Console().print(
+        f"{out}: {len(shipped.files)} files, {out.stat().st_size / 1024**2:.1f} MiB, "
+        f"{shipped.visible_points + shipped.hidden_points:g} points "
+        f"({shipped.hidden_points:g} in hidden checks, shown after publishing). "
+        "Use Gradescope's Ubuntu base image."
+    )
 
 
 @main.command("list")

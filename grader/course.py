@@ -136,6 +136,11 @@ class Course:
         return self.directory / "reference"
 
     @property
+    def has_reference(self) -> bool:
+        """False in a shipped starter: checks then use the frozen facts, and hidden ones are skipped."""
+        return self.reference_dir.is_dir()
+
+    @property
     def template_dir(self) -> Path:
         return self.directory / "student_template"
 

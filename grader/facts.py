@@ -5,6 +5,10 @@ judge's seeded input and weights, the reference's outputs — depends only on th
 reference code, the exercise description, the seed and the torch version. It is
 computed once, stored under a key of all of those, and read back with
 ``torch.load(weights_only=True)``.
+
+Facts at the public seed are also *frozen* by ``grade freeze`` into
+``assignments/<id>/facts/``, so that a course shipped without its reference
+solutions (a GitHub Classroom starter) can still be graded.
 """
 
 from __future__ import annotations
@@ -30,6 +34,74 @@ def facts_key(course: Course, exercise: Exercise, configuration: str, seed_mater
     for path in sorted([exercise.directory / "exercise.toml", *course.reference_dir.glob("*.py")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:32]
+
+
+#: Bump when what a facts file holds changes; older frozen files are then ignored.
+FROZEN_FORMAT = 1
+
+
+def source_digest(course: Course, exercise: Exercise) -> str:
+    """What frozen facts were computed from: the exercise description and the reference code."""
+    digest = hashlib.sha256()
+    for path in sorted([exercise.directory / "exercise.toml", *course.reference_dir.glob("*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+class FrozenFacts:
+    """Facts at the public seed, one pair of files per configuration, beside the exercise.
+
+    When the reference is present a frozen file is used only if it was computed
+    from the same exercise.toml and reference code; without the reference
+    (``digest=None``) it is all there is.
+    """
+
+    def __init__(self, exercise: Exercise, directory: Path | None = None) -> None:
+        self.directory = directory or exercise.directory / "facts"
+
+    def paths(self, configuration: str) -> tuple[Path, Path]:
+        return self.directory / f"{configuration}.json", self.directory / f"{configuration}.pt"
+
+    def load(self, configuration: str, *, digest: str | None) -> dict[str, Any] | None:
+        meta, tensors = self.paths(configuration)
+        try:
+            data = json.loads(meta.read_text())
+            if data.get("format") != FROZEN_FORMAT:
+                return None
+            if digest is not None and data.get("source_digest") != digest:
+                return None
+            data["tensors"] = _load_tensors(tensors)
+        except (OSError, ValueError, RuntimeError):
+            return None
+        data["structures"] = {k: Structure.from_json(v) for k, v in data["structures"].items()}
+        return data
+
+    def save(
+        self,
+        configuration: str,
+        *,
+        digest: str,
+        structures: dict[str, Structure],
+        tensors: dict[str, Any],
+    ) -> list[Path]:
+        import torch
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        meta, tensor_path = self.paths(configuration)
+        _atomic(tensor_path, lambda f: torch.save(tensors, f))
+        text = json.dumps(
+            {
+                "format": FROZEN_FORMAT,
+                "source_digest": digest,
+                "torch": torch.__version__,
+                "structures": {k: s.to_json() for k, s in structures.items()},
+            },
+            sort_keys=True,
+        )
+        _atomic(meta, lambda f: f.write(text.encode() + b"\n"))
+        for path in (meta, tensor_path):
+            path.chmod(0o644)  # committed and shipped: readable like the code beside it
+        return [meta, tensor_path]
 
 
 class FactsStore:

@@ -71,8 +71,14 @@ def default_facts_cache() -> Path:
     return Path(base) / "grader" / "facts"
 
 
+#: Why a hidden check did not run, for a course shipped without its reference (a starter).
+HIDDEN_CHECK_SKIPPED = (
+    "Hidden check ({:g} points): it needs the reference solution, which is not shipped to "
+    "students, so it runs only when your instructor grades (batch grading or Gradescope)."
+)
+
 #: Version of the JSON score report; bump on any incompatible change.
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 
 #: Exit statuses of ``grade``.
 EXIT_OK = 0
@@ -80,8 +86,19 @@ EXIT_BELOW_THRESHOLD = 1
 EXIT_USAGE = 2
 EXIT_GRADER_FAILED = 3
 
+#: What a shipped starter or autograder installs: the torch the frozen facts were computed
+#: with (its CPU build), on the Python the grader is tested with.
+TORCH_REQUIREMENT = "torch==2.13.0"
+TORCH_CPU_INDEX_URL = "https://download.pytorch.org/whl/cpu"
+SHIPPED_PYTHON = "3.11"
+
+#: The step id of the grader in the Classroom workflow. Classroom's reporter parses runner
+#: ids as letters and digits only, and reads each runner's result from <ID>_RESULTS.
+CLASSROOM_RUNNER = "grader"
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: The course (assignments/, reference/, student_template/) shipped beside the package.
 DEFAULT_COURSE_DIR = PACKAGE_DIR.parent
 REPORT_SCHEMA_PATH = PACKAGE_DIR / "report" / "schema.json"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
 JUDGE_INI_PATH = PACKAGE_DIR / "judge" / "pytest.ini"

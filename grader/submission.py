@@ -14,7 +14,17 @@ class UsageError(Exception):
     """The user asked for something the grader cannot do (exit status 2)."""
 
 
-_SKIPPED_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", ".venv", "venv", "node_modules"}
+# .grader and .github: the grader and workflow a Classroom starter ships beside the student's files.
+_SKIPPED_DIRS = {
+    "__pycache__",
+    ".git",
+    ".github",
+    ".grader",
+    ".ipynb_checkpoints",
+    ".venv",
+    "venv",
+    "node_modules",
+}
 
 
 @dataclass(frozen=True)

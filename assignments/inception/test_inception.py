@@ -36,11 +36,18 @@ def test_parameter_count(student, reference, configuration):
     checks.parameter_count(student, reference, configuration)
 
 
-@pytest.mark.points(1.5)
+@pytest.mark.points(1)
 @pytest.mark.parametrize("configuration", CONFIGURATIONS)
 def test_behaviour(student, reference, configuration):
     """Computes what the reference computes, given its weights"""
     checks.matches_reference(student, reference, configuration)
+
+
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_behaviour_unseen_input(student, reference):
+    """Computes what the reference computes on an input and weights drawn for this submission alone"""
+    checks.matches_reference(student, reference, fresh=True)
 
 
 @pytest.mark.points(1)

@@ -29,10 +29,17 @@ def test_parameter_count(student, reference):
     checks.parameter_count(student, reference)
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_behaviour(student, reference):
     """Computes what the reference computes, given its weights"""
     checks.matches_reference(student, reference)
+
+
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_behaviour_unseen_input(student, reference):
+    """Computes what the reference computes on an input and weights drawn for this submission alone"""
+    checks.matches_reference(student, reference, fresh=True)
 
 
 @pytest.mark.points(1)

@@ -53,11 +53,17 @@ def largest_difference(found: Any, expected: Any) -> float:
     return float((found.to(torch.float64) - expected.to(torch.float64)).abs().max())
 
 
-def matches_reference(student: Student, reference: Reference, configuration: str = "default") -> None:
-    """Given the reference's weights, the student's module computes a variant's output."""
+def matches_reference(
+    student: Student, reference: Reference, configuration: str = "default", *, fresh: bool = False
+) -> None:
+    """Given the reference's weights, the student's module computes a variant's output.
+
+    ``fresh``: on an input, input size and weights drawn for this submission alone, which
+    need the reference at grading time (a hidden check), rather than the stored facts.
+    """
     import torch
 
-    facts = reference.facts(configuration)
+    facts = reference.fresh_facts(configuration) if fresh else reference.facts(configuration)
     structure = structure_or_fail(student, configuration, facts.probe_shape)
     candidates: list[tuple[VariantFacts, alignment.Mapping]] = []
     for variant in facts.variants:
@@ -66,7 +72,7 @@ def matches_reference(student: Student, reference: Reference, configuration: str
         ):
             candidates.append((variant, mapping))
     generator = torch.Generator().manual_seed(
-        student.session.seed(student.exercise.id, configuration, "fill")
+        student.session.seed(student.exercise.id, configuration, *(["fill", "fresh"] if fresh else ["fill"]))
     )
     weight_sets = [
         alignment.student_weights(

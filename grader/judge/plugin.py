@@ -121,10 +121,17 @@ def _check_name(item: pytest.Item) -> str:
     return f"{doc} [{callspec.id}]" if callspec else doc
 
 
+def _hidden(item: pytest.Item) -> bool:
+    return item.get_closest_marker("hidden") is not None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     unpointed = [item.nodeid for item in items if item.get_closest_marker("points") is None]
     if unpointed:
         raise pytest.UsageError(f"checks without @pytest.mark.points: {', '.join(unpointed)}")
+    if not config.stash[_COURSE].has_reference:
+        for item in filter(_hidden, items):
+            item.add_marker(pytest.mark.skip(reason=settings.HIDDEN_CHECK_SKIPPED.format(_points(item))))
     target = config.getoption("collect_json")
     if target is not None:
         checks = [
@@ -133,6 +140,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 "id": item.name.removeprefix("test_"),
                 "name": _check_name(item),
                 "points": _points(item),
+                "hidden": _hidden(item),
             }
             for item in items
         ]
@@ -178,6 +186,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
             # pytest runs with --tb=no; the judge's log keeps the traceback for the grader's authors.
             traceback.print_exception(error, file=sys.stderr)
             item.stash[_FEEDBACK] = {"kind": "error", **Feedback(message=message).to_json()}
+    elif (
+        call.excinfo is not None
+        and call.when == "setup"
+        and call.excinfo.errisinstance(pytest.skip.Exception)
+    ):
+        item.stash[_FEEDBACK] = {"kind": "skipped", **Feedback(message=str(call.excinfo.value)).to_json()}
     elif call.excinfo is not None and call.when == "setup":
         message = f"the grader could not set up this check: {call.excinfo.value}"
         item.stash[_FEEDBACK] = {"kind": "error", **Feedback(message=message).to_json()}
@@ -192,6 +206,7 @@ def pytest_json_runtest_metadata(item: pytest.Item, call: pytest.CallInfo[None])
         "check": item.name.removeprefix("test_"),
         "name": _check_name(item),
         "points": _points(item),
+        "hidden": _hidden(item),
         "feedback": item.stash.get(_FEEDBACK, None),
         "notes": dict(student.notes) if isinstance(student, Student) else {},
     }

@@ -15,7 +15,7 @@ from typing import Any
 
 from grader import settings
 from grader.course import Configuration, Course, Exercise, Variant
-from grader.facts import FactsStore, facts_key
+from grader.facts import FactsStore, FrozenFacts, facts_key, source_digest
 from grader.sandbox.client import Launcher, RunOutput, Sandbox, SubmissionFailed
 from grader.sandbox.messages import Structure
 from grader.sandbox.protocol import Target
@@ -169,14 +169,41 @@ class Reference:
             self.session.facts[key] = self._compute(configuration)
         return self.session.facts[key]
 
+    def fresh_facts(self, configuration: str) -> ConfigurationFacts:
+        """Facts on an input and weights drawn for this submission alone, never stored.
+
+        Nobody can know them ahead of time, so they need the reference at grading time:
+        the checks that use them are hidden, and a starter without the reference skips them.
+        """
+        key = (self.exercise.id, configuration, "fresh")
+        if key not in self.session.facts:
+            self.session.facts[key] = self._facts(
+                configuration, self._from_reference(configuration, seed=self.session.seed, fresh=True)
+            )
+        return self.session.facts[key]
+
     def _compute(self, configuration: str) -> ConfigurationFacts:
         session = self.session
-        config = self.exercise.configuration(configuration)
-        key = facts_key(session.course, self.exercise, configuration, session.facts_seed)
-        stored = session.facts_store.load(key)
+        course = session.course
+        stored = None
+        if session.facts_seed == settings.FACTS_SEED:
+            digest = source_digest(course, self.exercise) if course.has_reference else None
+            stored = FrozenFacts(self.exercise).load(configuration, digest=digest)
         if stored is None:
-            stored = self._from_reference(configuration)
-            session.facts_store.save(key, structures=stored["structures"], tensors=stored["tensors"])
+            if not course.has_reference:
+                raise RuntimeError(
+                    f"this course ships neither the reference nor frozen facts for {self.exercise.id}"
+                    f" [{configuration}] at this facts seed: run `grade freeze` before shipping it"
+                )
+            key = facts_key(course, self.exercise, configuration, session.facts_seed)
+            stored = session.facts_store.load(key)
+            if stored is None:
+                stored = self._from_reference(configuration)
+                session.facts_store.save(key, structures=stored["structures"], tensors=stored["tensors"])
+        return self._facts(configuration, stored)
+
+    def _facts(self, configuration: str, stored: dict[str, Any]) -> ConfigurationFacts:
+        config = self.exercise.configuration(configuration)
         structures, tensors = stored["structures"], stored["tensors"]
         return ConfigurationFacts(
             configuration=config,
@@ -194,15 +221,20 @@ class Reference:
             ),
         )
 
-    def _from_reference(self, configuration: str) -> dict[str, Any]:
+    def computed(self, configuration: str) -> dict[str, Any]:
+        """The facts at this session's facts seed, computed now from the reference (``grade freeze``)."""
+        return self._from_reference(configuration)
+
+    def _from_reference(self, configuration: str, *, seed: Any = None, fresh: bool = False) -> dict[str, Any]:
         """Run each variant of the reference in a child, on the judge's input and weights."""
         import torch
 
         config = self.exercise.configuration(configuration)
         session = self.session
-        seed = session.reference_seed
+        seed = seed or session.reference_seed
+        material = session.seed_material if fresh else session.facts_seed
         inputs = torch.rand(
-            probe_shape(config.small_input_shape, session.facts_seed),
+            probe_shape(config.small_input_shape, material, grow=fresh),
             generator=torch.Generator().manual_seed(seed(self.exercise.id, configuration, "input")),
         )
         structures: dict[str, Structure] = {}
@@ -229,16 +261,16 @@ class Reference:
         return {"structures": structures, "tensors": tensors}
 
 
-def probe_shape(documented: tuple[int, ...], facts_seed: str) -> tuple[int, ...]:
+def probe_shape(documented: tuple[int, ...], facts_seed: str, *, grow: bool = False) -> tuple[int, ...]:
     """The documented small input, grown by 1-4 pixels under any but the public seed.
 
     With a secret seed (GRADER_FACTS_SEED) a submission cannot recognise the probe by
-    its size, nor precompute answers from the public seed.
+    its size, nor precompute answers from the public seed. Fresh facts always grow.
     """
-    if facts_seed == settings.FACTS_SEED or len(documented) < 3:
+    if (facts_seed == settings.FACTS_SEED and not grow) or len(documented) < 3:
         return documented
-    grow = 1 + _seed(facts_seed, "probe size") % 4
-    return (*documented[:-2], *(size + grow for size in documented[-2:]))
+    grow_by = 1 + _seed(facts_seed, "probe size") % 4
+    return (*documented[:-2], *(size + grow_by for size in documented[-2:]))
 
 
 def _seed(material: str, *parts: object) -> int:

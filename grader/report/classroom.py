@@ -23,7 +23,9 @@ def classroom_result(report: Report) -> dict[str, Any]:
         status = "fail"
     tests = []
     for assignment in report.assignments:
-        for check in assignment.checks:
+        # Withheld hidden checks offer no points here; as Classroom tests they would count as
+        # failures in its reporter's table.
+        for check in (c for c in assignment.checks if not c.withheld):
             state = {CheckStatus.PASSED: "pass", CheckStatus.ERROR: "error"}.get(check.status, "fail")
             tests.append(
                 {
@@ -57,11 +59,14 @@ def markdown_summary(report: Report) -> str:
             "|---|---|---|",
         ]
         for check in assignment.checks:
+            if check.withheld:
+                lines.append(f"| {_cell(check.name)} | ⏸ hidden: graded by your instructor | — |")
+                continue
             mark = "✅" if check.status is CheckStatus.PASSED else "❌"
             lines.append(
                 f"| {_cell(check.name)} | {mark} {check.status.value} | {check.score:g}/{check.max_score:g} |"
             )
-        failed = [c for c in assignment.checks if c.status is not CheckStatus.PASSED]
+        failed = [c for c in assignment.checks if c.status is not CheckStatus.PASSED and not c.withheld]
         for check in failed[:5]:
             lines += ["", f"**{_cell(check.name)}**: {_cell(check.message)}"]
             lines += [f"- hint: {_cell(h)}" for h in check.hints]

@@ -41,6 +41,10 @@ def check_from_test(test: dict[str, Any]) -> CheckResult:
     if status is CheckStatus.ERROR and not message:
         crash = (test.get("call") or test.get("setup") or {}).get("crash") or {}
         message = f"the grader itself failed in this check: {crash.get('message', 'unknown error')}"
+    hidden = bool(metadata.get("hidden", False))
+    if status is CheckStatus.SKIPPED and hidden:
+        # Not run where the reference is not shipped: these points are not on offer here.
+        points = 0.0
     duration = sum(
         float((test.get(stage) or {}).get("duration", 0.0)) for stage in ("setup", "call", "teardown")
     )
@@ -56,6 +60,7 @@ def check_from_test(test: dict[str, Any]) -> CheckResult:
         layers=tuple(feedback.get("layers", ())),
         output=feedback.get("output", ""),
         notes=dict(metadata.get("notes") or {}),
+        hidden=hidden,
     )
 
 

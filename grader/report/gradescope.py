@@ -1,4 +1,8 @@
-"""The report as Gradescope's ``results.json`` (the autograder specification's fields)."""
+"""The report as Gradescope's ``results.json`` (the autograder specification's fields).
+
+Hidden checks are ``after_published``: students see them once the instructor
+publishes the grades, as with a hidden test on Gradescope.
+"""
 
 from __future__ import annotations
 
@@ -19,13 +23,28 @@ def gradescope_results(report: Report, *, output: str = "") -> dict[str, Any]:
                     "name": f"{assignment.id}: {check.name}",
                     "number": f"{assignment.id}.{number}",
                     "output": check.feedback_text,
-                    "visibility": "visible",
+                    "visibility": "after_published" if check.hidden else "visible",
                 }
             )
+    if report.error:
+        output = f"The grader failed: {report.error}\n\n{output}"
     return {
         "score": report.score,
         "execution_time": round(report.duration_s, 3),
-        "output": output or (f"The grader failed: {report.error}" if report.error else ""),
+        "output": output,
+        "output_format": "md",
         "stdout_visibility": "hidden",
         "tests": tests,
+    }
+
+
+def gradescope_unstarted(message: str) -> dict[str, Any]:
+    """Results for a submission that could not be graded at all (no files, too large)."""
+    return {
+        "score": 0,
+        "execution_time": 0,
+        "output": f"Your submission could not be graded: {message}",
+        "output_format": "text",
+        "stdout_visibility": "hidden",
+        "tests": [],
     }

@@ -27,6 +27,12 @@ class CheckResult:
     layers: tuple[dict[str, Any], ...] = ()
     output: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
+    hidden: bool = False  # needs the reference when grading: not run where it is not shipped
+
+    @property
+    def withheld(self) -> bool:
+        """A hidden check that did not run here: the reference was not shipped (a starter)."""
+        return self.hidden and self.status is CheckStatus.SKIPPED
 
     @property
     def feedback_text(self) -> str:
@@ -46,6 +52,7 @@ class CheckResult:
             "layers": list(self.layers),
             "output": self.output,
             "notes": self.notes,
+            "hidden": self.hidden,
         }
 
 
@@ -178,6 +185,7 @@ def report_from_dict(data: dict[str, Any]) -> Report:
                         layers=tuple(c["layers"]),
                         output=c["output"],
                         notes=dict(c["notes"]),
+                        hidden=bool(c.get("hidden", False)),
                     )
                     for c in a["checks"]
                 ),

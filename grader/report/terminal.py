@@ -38,6 +38,12 @@ def render(report: Report, console: Console) -> None:
             f"[yellow]Isolation: ran without {', '.join(missing)} "
             "(these need root on Linux; see the README's security model).[/]"
         )
+    withheld = [c for a in report.assignments for c in a.checks if c.withheld]
+    if withheld:
+        console.print(
+            f"[dim]{len(withheld)} hidden checks did not run: they need the reference solution, "
+            "which is not shipped to students, so they run when your instructor grades.[/]"
+        )
     if report.error:
         console.print(f"[bold magenta]The grader failed:[/] {escape(report.error)}")
     style = "green" if report.score == report.max_score and report.max_score else "bold"
@@ -62,11 +68,11 @@ def _assignment_table(assignment: AssignmentResult) -> Table:
     table.add_column("Result")
     table.add_column("Points", justify="right")
     for check in assignment.checks:
-        label, style = _STATUS_STYLE[check.status]
+        label, style = ("· hidden", "dim") if check.withheld else _STATUS_STYLE[check.status]
         table.add_row(
             escape(check.name),
             f"[{style}]{label}[/]",
-            f"{_points(check.score)}/{_points(check.max_score)}",
+            "—" if check.withheld else f"{_points(check.score)}/{_points(check.max_score)}",
         )
     return table
 

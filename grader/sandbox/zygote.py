@@ -146,9 +146,10 @@ def main(argv: list[str] | None = None) -> None:
     control = socket.socket(fileno=args.control_fd)
     # Ctrl-C reaches the whole terminal group; the judge decides, and closes us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Before torch is first imported: importing it is what warns.
+    silence_missing_numpy()
     from grader.sandbox import child
 
-    silence_missing_numpy()
     child.warm_up()
     plan = isolation.plan(protected=args.protect)
     isolation.become_subreaper()

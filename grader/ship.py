@@ -1,0 +1,159 @@
+"""``grade classroom`` and ``grade gradescope``: the course, packed for where students are graded.
+
+A Classroom starter becomes each student's own repository, so it holds the
+template files, the grader, the checks and the frozen facts — never the
+reference. Gradescope's autograder is the instructor's, so it also holds the
+reference, which the hidden checks need. Both refuse to ship stale facts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import string
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import settings
+from grader.course import Course
+from grader.freeze import load_course, stale_facts
+from grader.judge.launch import collect_checks
+from grader.submission import UsageError
+
+#: Where a starter keeps the grader, out of the way of the student's files.
+STARTER_GRADER_DIR = ".grader"
+WORKFLOW_PATH = ".github/workflows/classroom.yml"
+
+_NEVER_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shipped:
+    path: Path
+    files: tuple[str, ...]  # relative, POSIX
+    visible_points: float
+    hidden_points: float
+
+
+def classroom_starter(*, out: Path, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> Shipped:
+    """Write the template repository of a GitHub Classroom assignment into ``out`` (new or empty)."""
+    course = _fresh_course(course_dir)
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out} is not empty: give a new folder for the starter")
+    checks = collect_checks(course_dir=course.directory, exercises=course.exercises)
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(course.template_dir.iterdir()):
+        if path.is_file():
+            shutil.copy2(path, out / path.name)
+    _copy_grader(course, out / STARTER_GRADER_DIR, with_reference=False)
+    values = _values(course, checks)
+    (out / "README.md").write_text(_render("student_README.md", **values), encoding="utf-8")
+    workflow = out / WORKFLOW_PATH
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(_render("classroom.yml", **values), encoding="utf-8")
+    return _shipped(out, checks)
+
+
+def gradescope_autograder(*, out: Path, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> Shipped:
+    """Write Gradescope's autograder zip: setup.sh and run_autograder at its root, then the course."""
+    course = _fresh_course(course_dir)
+    if not course.has_reference:
+        raise UsageError(f"{course.reference_dir} does not exist: the hidden checks need it")
+    checks = collect_checks(course_dir=course.directory, exercises=course.exercises)
+    values = _values(course, checks)
+    with tempfile.TemporaryDirectory(prefix="grader-autograder-") as folder:
+        root = Path(folder)
+        _copy_grader(course, root, with_reference=True)
+        for name in ("setup.sh", "run_autograder"):
+            (root / name).write_text(_render(name, **values), encoding="utf-8")
+            (root / name).chmod(0o755)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.name}.partial")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in _files(root):
+                info = zipfile.ZipInfo.from_file(root / path, path)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, (root / path).read_bytes())
+        os.replace(partial, out)
+        return _shipped(out, checks, files=tuple(_files(root)))
+
+
+def _fresh_course(course_dir: Path) -> Course:
+    course = load_course(course_dir)
+    if not course.has_reference:
+        raise UsageError(f"{course.reference_dir} does not exist: ship from the course repository")
+    stale = stale_facts(course)
+    if stale:
+        raise UsageError(
+            f"the frozen facts of {', '.join(stale)} are missing or stale against reference/: "
+            "run `grade freeze` (and commit what it writes) first"
+        )
+    return course
+
+
+def _copy_grader(course: Course, destination: Path, *, with_reference: bool) -> None:
+    """The installable grader: its package, pyproject and README, the assignments with their facts."""
+    source = course.directory
+    for name in ("pyproject.toml", "README.md"):
+        if not (source / name).is_file():
+            raise UsageError(f"{source / name} does not exist: ship from the course repository")
+        destination.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / name, destination / name)
+    shutil.copytree(settings.PACKAGE_DIR, destination / "grader", ignore=_NEVER_COPIED)
+    shutil.copytree(source / "assignments", destination / "assignments", ignore=_NEVER_COPIED)
+    if with_reference:
+        shutil.copytree(course.reference_dir, destination / "reference", ignore=_NEVER_COPIED)
+
+
+def _values(course: Course, checks: list[dict]) -> dict[str, str]:
+    rows = []
+    for exercise in course.exercises:
+        mine = [c for c in checks if c["exercise"] == exercise.id]
+        visible = sum(c["points"] for c in mine if not c["hidden"])
+        hidden = sum(c["points"] for c in mine if c["hidden"])
+        rows.append(
+            f"| {exercise.title} | `{exercise.module}.py` | `{exercise.builder}()` "
+            f"| {visible:g} | {hidden:g} |"
+        )
+    runner = settings.CLASSROOM_RUNNER
+    if not re.fullmatch(r"[A-Za-z0-9]+", runner):
+        raise ValueError(f"Classroom's reporter cannot parse the runner id {runner!r}")
+    return {
+        "title": "PyTorch model-building exercises",
+        "exercise_rows": "\n".join(rows),
+        "python_version": settings.SHIPPED_PYTHON,
+        "torch_requirement": settings.TORCH_REQUIREMENT,
+        "torch_index_url": settings.TORCH_CPU_INDEX_URL,
+        "runner": runner,
+        "runner_env": f"{runner.upper()}_RESULTS",
+    }
+
+
+def _render(name: str, **values: str) -> str:
+    # safe_substitute: the shell scripts' own $VARIABLES (upper case) are left alone.
+    text = string.Template((settings.TEMPLATES_DIR / name).read_text(encoding="utf-8")).safe_substitute(
+        values
+    )
+    left = [key for key in values if f"${key}" in text]
+    if left:
+        raise ValueError(f"template {name} left {left} unfilled")
+    return text
+
+
+def _files(root: Path) -> Iterator[str]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            yield path.relative_to(root).as_posix()
+
+
+def _shipped(path: Path, checks: list[dict], files: tuple[str, ...] | None = None) -> Shipped:
+    return Shipped(
+        path=path,
+        files=files if files is not None else tuple(_files(path)),
+        visible_points=sum(c["points"] for c in checks if not c["hidden"]),
+        hidden_points=sum(c["points"] for c in checks if c["hidden"]),
+    )

