@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
@@ -295,6 +296,7 @@ def list_command(course_dir: Path, checks: bool) -> None:
     for listing in listings:
         table.add_row(listing.id, listing.title, f"{listing.max_score:g}")
         if checks:
-            for name, points in listing.checks:
-                table.add_row("", f"[dim]{name}[/]", f"[dim]{points:g}[/]")
+            for name, points, hidden in listing.checks:
+                label = f"{name} (hidden: needs the reference)" if hidden else name
+                table.add_row("", f"[dim]{escape(label)}[/]", f"[dim]{points:g}[/]")
     Console().print(table)

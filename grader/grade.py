@@ -78,7 +78,7 @@ class ExerciseListing:
     id: str
     title: str
     max_score: float
-    checks: tuple[tuple[str, float], ...]
+    checks: tuple[tuple[str, float, bool], ...]  # name, points, hidden
 
 
 def list_exercises(*, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> list[ExerciseListing]:
@@ -92,7 +92,9 @@ def list_exercises(*, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> list[Ex
             id=exercise.id,
             title=exercise.title,
             max_score=sum(c["points"] for c in checks if c["exercise"] == exercise.id),
-            checks=tuple((c["name"], c["points"]) for c in checks if c["exercise"] == exercise.id),
+            checks=tuple(
+                (c["name"], c["points"], c["hidden"]) for c in checks if c["exercise"] == exercise.id
+            ),
         )
         for exercise in course.exercises
     ]
