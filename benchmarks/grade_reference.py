@@ -4,13 +4,18 @@ Goal (issue 2): the grading's wall time at most twice the torch import, and the
 peak memory of the whole process tree (CLI, judge, zygote, children) under 1 GB.
 Runs are interleaved so both sides see the same machine state; medians are printed.
 
+Also measured: the same solutions graded in a GitHub Classroom starter (``grade
+classroom``), as a student runs it — from the frozen facts, the hidden checks skipped.
+
     python benchmarks/grade_reference.py [--runs 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from measure import measure, median
@@ -25,11 +30,22 @@ def main() -> None:
     grade = [sys.executable, "-m", "grader", "submit", str(ROOT / "reference"), "--quiet"]
     baseline = [sys.executable, "-c", "import torch"]
     measure(grade)  # the first run stores the reference facts; later runs read them
-    torch_runs, grade_runs = [], []
+    sys.path.insert(0, str(ROOT))
+    from grader.ship import STARTER_GRADER_DIR, classroom_starter
+
+    folder = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    starter = folder / "starter"
+    classroom_starter(out=starter)
+    for solution in (ROOT / "reference").glob("*.py"):
+        shutil.copy2(solution, starter / solution.name)
+    in_starter = [*grade[:4], str(starter), "--course", str(starter / STARTER_GRADER_DIR), "--quiet"]
+    torch_runs, grade_runs, starter_runs = [], [], []
     for _ in range(args.runs):
         torch_runs.append(measure(baseline))
         grade_runs.append(measure(grade))
-    torch_import, graded = median(torch_runs), median(grade_runs)
+        starter_runs.append(measure(in_starter))
+    shutil.rmtree(folder)
+    torch_import, graded, student = median(torch_runs), median(grade_runs), median(starter_runs)
     if graded.returncode != 0:
         sys.exit(f"grade submit failed with status {graded.returncode}")
     ratio = graded.wall_s / torch_import.wall_s
@@ -37,6 +53,10 @@ def main() -> None:
     print(f"grade submit reference     {graded.wall_s:6.2f} s   (median of {args.runs})")
     print(f"ratio                      {ratio:6.2f} x   (goal: at most 2.00 x)")
     print(f"peak memory (PSS), tree   {graded.peak_tree_bytes / 2**20:6.0f} MiB (goal: under 1024 MiB)")
+    print(
+        f"in a Classroom starter     {student.wall_s:6.2f} s   "
+        f"ratio {student.wall_s / torch_import.wall_s:.2f} x, peak {student.peak_tree_bytes / 2**20:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

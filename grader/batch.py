@@ -237,6 +237,7 @@ class _Runner:
             seed_material=job.copy.submission.sha256,
             timeout_s=self.timeout_s,
             raw_path=job.work / "raw.json",
+            hidden=True,  # batch grading is the instructor's: every check counts
         )
         arguments = judge_arguments(
             course_dir=self.course_dir,

@@ -76,6 +76,11 @@ def main() -> None:
     help="Also write GitHub Classroom's result to $GITHUB_OUTPUT and a summary to $GITHUB_STEP_SUMMARY.",
 )
 @click.option(
+    "--hidden",
+    is_flag=True,
+    help="Also run the hidden checks, as instructor grading does (needs reference/).",
+)
+@click.option(
     "--gradescope",
     "gradescope_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -90,6 +95,7 @@ def submit_command(
     course_dir: Path,
     quiet: bool,
     classroom: bool,
+    hidden: bool,
     gradescope_path: Path | None,
 ) -> None:
     """Grade the submission folder PATH and print the score with feedback."""
@@ -105,6 +111,7 @@ def submit_command(
             assignments=assignments,
             timeout_s=timeout_s,
             course_dir=course_dir,
+            hidden=hidden,
         )
     except UsageError as error:
         if gradescope_path is not None:

@@ -29,8 +29,12 @@ def submit(
     timeout_s: float = settings.REQUEST_TIMEOUT_S,
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
     start_method: str | None = None,
+    hidden: bool = False,
 ) -> Report:
-    """Grade one submission folder; write the JSON report if asked; return the report."""
+    """Grade one submission folder; write the JSON report if asked; return the report.
+
+    ``hidden``: also run the hidden checks, as instructor grading does (needs ``reference/``).
+    """
     started = time.monotonic()
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     try:
@@ -53,6 +57,7 @@ def submit(
                 timeout_s=timeout_s,
                 start_method=start_method,
                 zygote=zygote,
+                hidden=hidden,
             )
         finally:
             if zygote is not None:

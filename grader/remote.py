@@ -40,5 +40,6 @@ def grade_packed(archive: bytes, *, assignments: list[str], timeout_s: float) ->
             assignments=assignments,
             timeout_s=timeout_s,
             course_dir=settings.DEFAULT_COURSE_DIR,
+            hidden=True,  # as in grade batch
         )
     return report.to_dict()

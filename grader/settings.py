@@ -71,7 +71,8 @@ def default_facts_cache() -> Path:
     return Path(base) / "grader" / "facts"
 
 
-#: Why a hidden check did not run, for a course shipped without its reference (a starter).
+#: Why a hidden check did not run: it needs the reference at grading time, so it runs only in
+#: instructor grading (grade batch, Gradescope, grade submit --hidden in the course repository).
 HIDDEN_CHECK_SKIPPED = (
     "Hidden check ({:g} points): it needs the reference solution, which is not shipped to "
     "students, so it runs only when your instructor grades (batch grading or Gradescope)."

@@ -55,7 +55,7 @@ def test_list_shows_every_exercise_with_its_points() -> None:
 
 def test_fail_under_sets_the_exit_status(tmp_path: Path, validate_report) -> None:
     report = tmp_path / "report.json"
-    args = ["submit", str(REFERENCE), "-a", "alexnet_block", "--json", str(report)]
+    args = ["submit", str(REFERENCE), "-a", "alexnet_block", "--json", str(report), "--hidden"]
     passing = CliRunner().invoke(main, [*args, "--fail-under", "10"])
     assert passing.exit_code == 0, passing.output
     assert "Total: 10 / 10" in passing.output
@@ -91,8 +91,10 @@ def test_real_subprocess_grades_the_reference(tmp_path: Path, validate_report) -
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Total: 40 / 40" in done.stdout
+    # Without --hidden the hidden checks are withheld, as in a student's starter.
+    assert "Total: 36 / 36" in done.stdout
+    assert "4 hidden checks did not run" in done.stdout
     written = validate_report(json.loads(report.read_text()))
-    assert written["score"] == written["max_score"] == 40
+    assert written["score"] == written["max_score"] == 36
     assert written["environment"]["device"] in ("meta", "cuda")
     assert {a["variant"] for a in written["assignments"]} == {"seed", "projection"}

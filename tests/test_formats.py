@@ -36,7 +36,7 @@ def test_every_format_gives_the_same_total(tmp_path: Path) -> None:
     report = report_from_dict(raw)
     assert report.score == 4
     assert classroom["status"] == "fail"
-    assert classroom["max_score"] == report.max_score == 10
+    assert classroom["max_score"] == report.max_score == 9  # the hidden check is withheld
     assert sum(test["score"] for test in classroom["tests"]) == report.score
     assert {test["status"] for test in classroom["tests"]} == {"pass", "fail"}
     assert all(test["name"] and "-" not in test["name"].split(":")[0] for test in classroom["tests"])
@@ -53,14 +53,14 @@ def test_every_format_gives_the_same_total(tmp_path: Path) -> None:
         )
     )
     assert float(row["total"]) == report.score
-    assert "## Grade: 4 / 10" in summary
+    assert "## Grade: 4 / 9" in summary
     assert "padding='same'" in summary
 
 
 def test_full_marks_pass_in_classroom(tmp_path: Path) -> None:
     classroom, raw, _ = _classroom(tmp_path, ROOT / "reference", "alexnet_block")
     assert classroom["status"] == "pass"
-    assert sum(test["score"] for test in classroom["tests"]) == raw["score"] == 10
+    assert sum(test["score"] for test in classroom["tests"]) == raw["score"] == 9
 
 
 def test_classroom_needs_a_workflow(tmp_path: Path) -> None:

@@ -69,6 +69,7 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) 
         json_path=tmp_path / "report.json",
         assignments=expected.get("assignments", ()),
         timeout_s=expected.get("timeout_s", 10.0),
+        hidden=True,  # graded as the instructor grades: every check counts
     )
 
     written = validate_report(json.loads((tmp_path / "report.json").read_text()))

@@ -89,13 +89,16 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def judge_options(*, submission: Path, seed_material: str, timeout_s: float, raw_path: Path) -> list[str]:
+def judge_options(
+    *, submission: Path, seed_material: str, timeout_s: float, raw_path: Path, hidden: bool = False
+) -> list[str]:
     return [
         f"--submission={submission}",
         f"--seed-material={seed_material}",
         f"--request-timeout={timeout_s}",
         "--json-report",
         f"--json-report-file={raw_path}",
+        *(["--hidden"] if hidden else []),
     ]
 
 
@@ -113,12 +116,17 @@ def run_judge(
     timeout_s: float,
     start_method: str | None = None,
     zygote: Zygote | None = None,
+    hidden: bool = False,
 ) -> JudgeRun:
     """Run the judge; with a ``zygote`` already warming, hand its control socket over."""
     with tempfile.TemporaryDirectory(prefix="grader-judge-") as work:
         raw_path = Path(work) / "raw.json"
         options = judge_options(
-            submission=submission, seed_material=seed_material, timeout_s=timeout_s, raw_path=raw_path
+            submission=submission,
+            seed_material=seed_material,
+            timeout_s=timeout_s,
+            raw_path=raw_path,
+            hidden=hidden,
         )
         if start_method:
             options.append(f"--start-method={start_method}")

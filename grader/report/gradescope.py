@@ -14,7 +14,9 @@ from grader.report.model import CheckStatus, Report
 def gradescope_results(report: Report, *, output: str = "") -> dict[str, Any]:
     tests = []
     for assignment in report.assignments:
-        for number, check in enumerate(assignment.checks, start=1):
+        # Withheld hidden checks (graded without --hidden) offer no points: left out, as in Classroom's.
+        checks = [c for c in assignment.checks if not c.withheld]
+        for number, check in enumerate(checks, start=1):
             tests.append(
                 {
                     "score": check.score,
