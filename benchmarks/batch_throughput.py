@@ -85,7 +85,9 @@ def main() -> None:
         for path in sample:
             # Graded as it is (status 0): what is timed is the grading, whatever the score.
             subprocess.run(
-                [*grade, "submit", str(path), "-q", "--timeout", TIMEOUT], check=True, capture_output=True
+                [*grade, "submit", str(path), "-q", "--hidden", "--timeout", TIMEOUT],
+                check=True,
+                capture_output=True,
             )
         fresh_each = (time.monotonic() - started) / len(sample)
     floor = _fork_floor()

@@ -63,14 +63,26 @@ def matches_reference(
     """
     import torch
 
-    facts = reference.fresh_facts(configuration) if fresh else reference.facts(configuration)
+    session = student.session
+    # On a fresh input, what matched on the stored one is what must still match: that
+    # variant alone is computed and that mapping alone tried (the rest would cost a
+    # reference run and a student run per candidate for nothing).
+    matched = session.matched.get((student.exercise.id, configuration)) if fresh else None
+    if fresh:
+        facts = reference.fresh_facts(configuration, variant=matched[0] if matched else None)
+    else:
+        facts = reference.facts(configuration)
     structure = structure_or_fail(student, configuration, facts.probe_shape)
     candidates: list[tuple[VariantFacts, alignment.Mapping]] = []
     for variant in facts.variants:
-        for mapping in alignment.candidate_mappings(
-            variant.small_structure.weighted_layers, structure.weighted_layers
-        ):
-            candidates.append((variant, mapping))
+        mappings = (
+            [matched[1]]
+            if matched
+            else alignment.candidate_mappings(
+                variant.small_structure.weighted_layers, structure.weighted_layers
+            )
+        )
+        candidates += [(variant, mapping) for mapping in mappings]
     generator = torch.Generator().manual_seed(
         student.session.seed(student.exercise.id, configuration, *(["fill", "fresh"] if fresh else ["fill"]))
     )
@@ -92,6 +104,11 @@ def matches_reference(
     for attempt in attempts:
         if attempt.matches:
             student.note(variant=attempt.facts.variant.id)
+            if not fresh:
+                session.matched[(student.exercise.id, configuration)] = (
+                    attempt.facts.variant.id,
+                    attempt.mapping,
+                )
             return
     _explain(student, structure, attempts, configuration, facts.probe_shape)
 

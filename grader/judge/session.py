@@ -78,11 +78,14 @@ class JudgeSession:
         self.memory_bytes = memory_bytes
         self.sandboxes: dict[tuple[str, str], Sandbox] = {}
         self.structures: dict[tuple[Any, ...], Structure | SubmissionFailed] = {}
-        self.facts: dict[tuple[str, str], ConfigurationFacts] = {}
+        self.facts: dict[tuple[str, ...], ConfigurationFacts] = {}
+        # (exercise, configuration) → the variant id and layer mapping that passed behaviour.
+        self.matched: dict[tuple[str, str], tuple[str, Any]] = {}
 
     def sandbox(self, role: str, exercise: Exercise) -> Sandbox:
-        """One child per exercise and role, so one exercise's code cannot disturb another's."""
-        key = (role, exercise.id)
+        """One child per exercise for student code, so one exercise's code cannot disturb
+        another's; one for all of the reference, which is trusted (and a fork saved)."""
+        key = (role, exercise.id if role == "student" else "")
         if key not in self.sandboxes:
             folder = self.submission if role == "student" else self.course.reference_dir
             self.sandboxes[key] = Sandbox(
@@ -114,10 +117,9 @@ class JudgeSession:
         return cached
 
     def close_exercise(self, exercise: Exercise) -> None:
-        for role in ("student", "reference"):
-            sandbox = self.sandboxes.pop((role, exercise.id), None)
-            if sandbox is not None:
-                sandbox.close()
+        sandbox = self.sandboxes.pop(("student", exercise.id), None)
+        if sandbox is not None:
+            sandbox.close()
 
     def close(self) -> None:
         for sandbox in self.sandboxes.values():
@@ -169,16 +171,20 @@ class Reference:
             self.session.facts[key] = self._compute(configuration)
         return self.session.facts[key]
 
-    def fresh_facts(self, configuration: str) -> ConfigurationFacts:
+    def fresh_facts(self, configuration: str, variant: str | None = None) -> ConfigurationFacts:
         """Facts on an input and weights drawn for this submission alone, never stored.
 
         Nobody can know them ahead of time, so they need the reference at grading time:
         the checks that use them are hidden, and a starter without the reference skips them.
+        ``variant``: that variant alone (else every accepted one).
         """
-        key = (self.exercise.id, configuration, "fresh")
+        key = (self.exercise.id, configuration, "fresh", variant or "")
         if key not in self.session.facts:
+            variants = tuple(v for v in self.exercise.variants if variant in (None, v.id))
             self.session.facts[key] = self._facts(
-                configuration, self._from_reference(configuration, seed=self.session.seed, fresh=True)
+                configuration,
+                self._from_reference(configuration, seed=self.session.seed, fresh=True, variants=variants),
+                variants=variants,
             )
         return self.session.facts[key]
 
@@ -202,7 +208,9 @@ class Reference:
                 session.facts_store.save(key, structures=stored["structures"], tensors=stored["tensors"])
         return self._facts(configuration, stored)
 
-    def _facts(self, configuration: str, stored: dict[str, Any]) -> ConfigurationFacts:
+    def _facts(
+        self, configuration: str, stored: dict[str, Any], variants: tuple[Variant, ...] | None = None
+    ) -> ConfigurationFacts:
         config = self.exercise.configuration(configuration)
         structures, tensors = stored["structures"], stored["tensors"]
         return ConfigurationFacts(
@@ -217,7 +225,7 @@ class Reference:
                     output=tensors[f"{variant.id}/output"],
                     layer_outputs=tensors[f"{variant.id}/layers"],
                 )
-                for variant in self.exercise.variants
+                for variant in (variants or self.exercise.variants)
             ),
         )
 
@@ -225,7 +233,14 @@ class Reference:
         """The facts at this session's facts seed, computed now from the reference (``grade freeze``)."""
         return self._from_reference(configuration)
 
-    def _from_reference(self, configuration: str, *, seed: Any = None, fresh: bool = False) -> dict[str, Any]:
+    def _from_reference(
+        self,
+        configuration: str,
+        *,
+        seed: Any = None,
+        fresh: bool = False,
+        variants: tuple[Variant, ...] | None = None,
+    ) -> dict[str, Any]:
         """Run each variant of the reference in a child, on the judge's input and weights."""
         import torch
 
@@ -239,7 +254,7 @@ class Reference:
         )
         structures: dict[str, Structure] = {}
         tensors: dict[str, Any] = {"inputs": inputs}
-        for variant in self.exercise.variants:
+        for variant in variants or self.exercise.variants:
             target = Target(module=self.exercise.module, builder=variant.builder, kwargs=config.kwargs)
             try:
                 small = session.structure("reference", self.exercise, target, tuple(inputs.shape))
