@@ -64,25 +64,18 @@ def matches_reference(
     import torch
 
     session = student.session
-    # On a fresh input, what matched on the stored one is what must still match: that
-    # variant alone is computed and that mapping alone tried (the rest would cost a
-    # reference run and a student run per candidate for nothing).
     matched = session.matched.get((student.exercise.id, configuration)) if fresh else None
-    if fresh:
-        facts = reference.fresh_facts(configuration, variant=matched[0] if matched else None)
-    else:
-        facts = reference.facts(configuration)
+    if matched and _still_matches(student, reference, configuration, *matched):
+        return
+    # Otherwise every variant and every mapping, with layer outputs to explain a difference.
+    facts = reference.fresh_facts(configuration) if fresh else reference.facts(configuration)
     structure = structure_or_fail(student, configuration, facts.probe_shape)
     candidates: list[tuple[VariantFacts, alignment.Mapping]] = []
     for variant in facts.variants:
-        mappings = (
-            [matched[1]]
-            if matched
-            else alignment.candidate_mappings(
-                variant.small_structure.weighted_layers, structure.weighted_layers
-            )
-        )
-        candidates += [(variant, mapping) for mapping in mappings]
+        for mapping in alignment.candidate_mappings(
+            variant.small_structure.weighted_layers, structure.weighted_layers
+        ):
+            candidates.append((variant, mapping))
     generator = torch.Generator().manual_seed(
         student.session.seed(student.exercise.id, configuration, *(["fill", "fresh"] if fresh else ["fill"]))
     )
@@ -111,6 +104,42 @@ def matches_reference(
                 )
             return
     _explain(student, structure, attempts, configuration, facts.probe_shape)
+
+
+def _still_matches(
+    student: Student, reference: Reference, configuration: str, variant_id: str, mapping: alignment.Mapping
+) -> bool:
+    """On a fresh input, does what matched on the stored one still match?
+
+    The quick path of the hidden check, for the students who passed behaviour: the matched
+    variant alone, that mapping alone, no inspection (layers do not depend on the input
+    size) and no layer outputs: one reference run and one student run.
+    """
+    import torch
+
+    stored = reference.facts(configuration)
+    known = next(v for v in stored.variants if v.variant.id == variant_id)
+    fresh = reference.fresh_facts(configuration, variant_id, known=known.small_structure)
+    (variant,) = fresh.variants
+    try:
+        structure = student.structure(configuration, stored.probe_shape)  # already asked
+        generator = torch.Generator().manual_seed(
+            student.session.seed(student.exercise.id, configuration, "fill", "fresh")
+        )
+        weights = alignment.student_weights(
+            mapping,
+            known.small_structure.weighted_layers,
+            structure.weighted_layers,
+            variant.weights,
+            generator,
+        )
+        (run,) = student.run(configuration, fresh.inputs, weight_sets=[weights])
+    except SubmissionFailed:
+        return False
+    if close(run.tensor, variant.output):
+        student.note(variant=variant_id)
+        return True
+    return False
 
 
 def _explain(

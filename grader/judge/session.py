@@ -171,21 +171,24 @@ class Reference:
             self.session.facts[key] = self._compute(configuration)
         return self.session.facts[key]
 
-    def fresh_facts(self, configuration: str, variant: str | None = None) -> ConfigurationFacts:
+    def fresh_facts(
+        self, configuration: str, variant: str | None = None, *, known: Structure | None = None
+    ) -> ConfigurationFacts:
         """Facts on an input and weights drawn for this submission alone, never stored.
 
         Nobody can know them ahead of time, so they need the reference at grading time:
         the checks that use them are hidden, and a starter without the reference skips them.
-        ``variant``: that variant alone (else every accepted one).
+        ``variant``: that variant alone (else every accepted one). ``known``: its structure
+        from the stored facts (the layers do not depend on the input size), for the output
+        alone — no inspection, no layer outputs.
         """
-        key = (self.exercise.id, configuration, "fresh", variant or "")
+        key = (self.exercise.id, configuration, "fresh", variant or "", "output" if known else "")
         if key not in self.session.facts:
             variants = tuple(v for v in self.exercise.variants if variant in (None, v.id))
-            self.session.facts[key] = self._facts(
-                configuration,
-                self._from_reference(configuration, seed=self.session.seed, fresh=True, variants=variants),
-                variants=variants,
+            computed = self._from_reference(
+                configuration, seed=self.session.seed, fresh=True, variants=variants, known=known
             )
+            self.session.facts[key] = self._facts(configuration, computed, variants=variants)
         return self.session.facts[key]
 
     def _compute(self, configuration: str) -> ConfigurationFacts:
@@ -240,6 +243,7 @@ class Reference:
         seed: Any = None,
         fresh: bool = False,
         variants: tuple[Variant, ...] | None = None,
+        known: Structure | None = None,
     ) -> dict[str, Any]:
         """Run each variant of the reference in a child, on the judge's input and weights."""
         import torch
@@ -257,7 +261,7 @@ class Reference:
         for variant in variants or self.exercise.variants:
             target = Target(module=self.exercise.module, builder=variant.builder, kwargs=config.kwargs)
             try:
-                small = session.structure("reference", self.exercise, target, tuple(inputs.shape))
+                small = known or session.structure("reference", self.exercise, target, tuple(inputs.shape))
                 # Fresh facts serve behaviour alone, which never looks at the full size.
                 full = (
                     small
@@ -267,7 +271,7 @@ class Reference:
                 generator = torch.Generator().manual_seed(seed(self.exercise.id, configuration, "weights"))
                 weights = _reference_weights(small, generator)
                 (run,) = session.sandbox("reference", self.exercise).run(
-                    target, inputs, weight_sets=[weights], capture_layers=True
+                    target, inputs, weight_sets=[weights], capture_layers=known is None
                 )
             except SubmissionFailed as failed:
                 raise RuntimeError(
