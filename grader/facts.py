@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from grader import __version__
+from grader import __version__, settings
 from grader.course import Course, Exercise
 from grader.sandbox.messages import Structure
 
@@ -34,6 +35,32 @@ def facts_key(course: Course, exercise: Exercise, configuration: str, seed_mater
     for path in sorted([exercise.directory / "exercise.toml", *course.reference_dir.glob("*.py")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:32]
+
+
+def hidden_seed() -> str:
+    """The grading machine's secret for the hidden checks' facts.
+
+    Derived from GRADER_FACTS_SEED when the instructor set one; else drawn once and kept
+    (mode 0600) beside the stored facts, which children can never read. Nobody else knows
+    it, so nobody can know the hidden facts ahead of time; it is the same for a whole
+    batch, so those facts are computed once per class.
+    """
+    secret = os.environ.get("GRADER_FACTS_SEED")
+    if secret:
+        return f"hidden/{secret}"
+    path = settings.default_facts_cache() / "hidden-seed"
+    try:
+        kept = path.read_text().strip()
+    except OSError:
+        kept = ""
+    if kept:
+        return kept
+    path.parent.mkdir(parents=True, exist_ok=True)
+    drawn = secrets.token_hex(16)
+    # Two judges may draw at once: the file holds one of the two; the other judge's facts
+    # are merely stored under a key nobody asks for again.
+    _atomic(path, lambda f: f.write(drawn.encode()))
+    return drawn
 
 
 #: Bump when what a facts file holds changes; older frozen files are then ignored.

@@ -29,8 +29,9 @@ from click.testing import CliRunner
 from grader import settings
 from grader.cli import main
 from grader.course import Course
-from grader.facts import FrozenFacts
+from grader.facts import FrozenFacts, hidden_seed
 from grader.freeze import freeze, stale_facts
+from grader.judge.launch import protected_paths
 from grader.ship import STARTER_GRADER_DIR, WORKFLOW_PATH, classroom_starter, gradescope_autograder
 from grader.submission import UsageError
 from tests.conftest import ROOT
@@ -104,6 +105,20 @@ def test_freeze_needs_the_reference(course_copy: Path) -> None:
     result = CliRunner().invoke(main, ["freeze", "--course", str(course_dir)])
     assert result.exit_code == 2
     assert "reference" in result.output
+
+
+def test_hidden_seed_is_a_kept_secret(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("GRADER_FACTS_SEED", raising=False)
+    first = hidden_seed()
+    assert len(first) >= 32 and hidden_seed() == first
+    kept = settings.default_facts_cache() / "hidden-seed"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert kept.parent in protected_paths(ROOT)[2:], "children must never read it"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "elsewhere"))
+    assert hidden_seed() != first  # another machine, another secret
+    monkeypatch.setenv("GRADER_FACTS_SEED", "the instructor's")
+    assert hidden_seed() == hidden_seed() != first
 
 
 # --- GitHub Classroom -------------------------------------------------------------------------
@@ -302,7 +317,7 @@ def test_gradescope_autograder_runs_end_to_end(tmp_path: Path) -> None:
     for test in results["tests"]:
         assert {"score", "max_score", "status", "name", "number", "output", "visibility"} <= test.keys()
     hidden = [t for t in results["tests"] if t["visibility"] == "after_published"]
-    assert len(hidden) == 4 and all("drawn for this submission" in t["name"] for t in hidden)
+    assert len(hidden) == 4 and all("no student has seen" in t["name"] for t in hidden)
 
     wrong = sorted((ROOT / "tests" / "scenarios" / "missing_relu" / "submission").glob("*.py"))
     results = run_autograder(wrong)

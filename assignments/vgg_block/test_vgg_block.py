@@ -38,7 +38,7 @@ def test_behaviour(student, reference):
 @pytest.mark.points(1)
 @pytest.mark.hidden
 def test_behaviour_unseen_input(student, reference):
-    """Computes what the reference computes on an input and weights drawn for this submission alone"""
+    """Computes what the reference computes on an input and weights no student has seen"""
     checks.matches_reference(student, reference, fresh=True)
 
 

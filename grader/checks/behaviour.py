@@ -58,15 +58,27 @@ def matches_reference(
 ) -> None:
     """Given the reference's weights, the student's module computes a variant's output.
 
-    ``fresh``: on an input, input size and weights drawn for this submission alone, which
-    need the reference at grading time (a hidden check), rather than the stored facts.
+    ``fresh``: on an input, input size and weights drawn from the grading machine's secret
+    hidden seed, which need the reference at grading time (a hidden check), rather than on
+    the stored facts.
     """
     import torch
 
     session = student.session
-    matched = session.matched.get((student.exercise.id, configuration)) if fresh else None
+    key = (student.exercise.id, configuration)
+    matched = session.matched.get(key) if fresh else None
     if matched and _still_matches(student, reference, configuration, *matched):
         return
+    if fresh and key in session.matched and matched is None:
+        # Already different on the stored input: the fresh one cannot agree, and a second
+        # explanation of the same difference would only repeat the first.
+        fail(
+            "Not checked on a fresh input: your module already computes something different from "
+            "the reference on the stored one (see the check 'Computes what the reference computes, "
+            "given its weights')."
+        )
+    if not fresh:
+        session.matched[key] = None  # until a mapping matches below
     # Otherwise every variant and every mapping, with layer outputs to explain a difference.
     facts = reference.fresh_facts(configuration) if fresh else reference.facts(configuration)
     structure = structure_or_fail(student, configuration, facts.probe_shape)
@@ -113,14 +125,13 @@ def _still_matches(
 
     The quick path of the hidden check, for the students who passed behaviour: the matched
     variant alone, that mapping alone, no inspection (layers do not depend on the input
-    size) and no layer outputs: one reference run and one student run.
+    size) and no layer outputs: one student run.
     """
     import torch
 
     stored = reference.facts(configuration)
-    known = next(v for v in stored.variants if v.variant.id == variant_id)
-    fresh = reference.fresh_facts(configuration, variant_id, known=known.small_structure)
-    (variant,) = fresh.variants
+    fresh = reference.fresh_facts(configuration)
+    variant = next(v for v in fresh.variants if v.variant.id == variant_id)
     try:
         structure = student.structure(configuration, stored.probe_shape)  # already asked
         generator = torch.Generator().manual_seed(
@@ -128,7 +139,7 @@ def _still_matches(
         )
         weights = alignment.student_weights(
             mapping,
-            known.small_structure.weighted_layers,
+            variant.small_structure.weighted_layers,
             structure.weighted_layers,
             variant.weights,
             generator,

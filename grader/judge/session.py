@@ -15,7 +15,7 @@ from typing import Any
 
 from grader import settings
 from grader.course import Configuration, Course, Exercise, Variant
-from grader.facts import FactsStore, FrozenFacts, facts_key, source_digest
+from grader.facts import FactsStore, FrozenFacts, facts_key, hidden_seed, source_digest
 from grader.sandbox.client import Launcher, RunOutput, Sandbox, SubmissionFailed
 from grader.sandbox.messages import Structure
 from grader.sandbox.protocol import Target
@@ -70,6 +70,7 @@ class JudgeSession:
         self.course = course
         self.facts_store = facts_store
         self.facts_seed = facts_seed
+        self._hidden_seed: str | None = None
         self.submission = submission
         self.launcher = launcher
         self.device = device
@@ -79,8 +80,9 @@ class JudgeSession:
         self.sandboxes: dict[tuple[str, str], Sandbox] = {}
         self.structures: dict[tuple[Any, ...], Structure | SubmissionFailed] = {}
         self.facts: dict[tuple[str, ...], ConfigurationFacts] = {}
-        # (exercise, configuration) → the variant id and layer mapping that passed behaviour.
-        self.matched: dict[tuple[str, str], tuple[str, Any]] = {}
+        # (exercise, configuration) → the variant id and layer mapping that passed behaviour,
+        # or None where behaviour ran and failed.
+        self.matched: dict[tuple[str, str], tuple[str, Any] | None] = {}
 
     def sandbox(self, role: str, exercise: Exercise) -> Sandbox:
         """One child per exercise for student code, so one exercise's code cannot disturb
@@ -100,9 +102,11 @@ class JudgeSession:
         """Seeds differ per submission and check, and repeat for the same submission."""
         return _seed(self.seed_material, *parts)
 
-    def reference_seed(self, *parts: object) -> int:
-        """Seeds of the reference facts: per course, so the facts can be stored."""
-        return _seed(self.facts_seed, *parts)
+    def hidden_seed(self) -> str:
+        """The grading machine's secret for the hidden checks' facts (read when first needed)."""
+        if self._hidden_seed is None:
+            self._hidden_seed = hidden_seed()
+        return self._hidden_seed
 
     def structure(self, role: str, exercise: Exercise, target: Target, shape: tuple[int, ...]) -> Structure:
         key = (role, exercise.id, target.builder, repr(sorted(target.kwargs.items())), shape)
@@ -166,58 +170,57 @@ class Reference:
     exercise: Exercise
 
     def facts(self, configuration: str) -> ConfigurationFacts:
+        """The facts at the facts seed: frozen ones where they fit, else stored or computed."""
         key = (self.exercise.id, configuration)
         if key not in self.session.facts:
-            self.session.facts[key] = self._compute(configuration)
-        return self.session.facts[key]
-
-    def fresh_facts(
-        self, configuration: str, variant: str | None = None, *, known: Structure | None = None
-    ) -> ConfigurationFacts:
-        """Facts on an input and weights drawn for this submission alone, never stored.
-
-        Nobody can know them ahead of time, so they need the reference at grading time:
-        the checks that use them are hidden, and a starter without the reference skips them.
-        ``variant``: that variant alone (else every accepted one). ``known``: its structure
-        from the stored facts (the layers do not depend on the input size), for the output
-        alone — no inspection, no layer outputs.
-        """
-        key = (self.exercise.id, configuration, "fresh", variant or "", "output" if known else "")
-        if key not in self.session.facts:
-            variants = tuple(v for v in self.exercise.variants if variant in (None, v.id))
-            computed = self._from_reference(
-                configuration, seed=self.session.seed, fresh=True, variants=variants, known=known
-            )
-            self.session.facts[key] = self._facts(configuration, computed, variants=variants)
-        return self.session.facts[key]
-
-    def _compute(self, configuration: str) -> ConfigurationFacts:
-        session = self.session
-        course = session.course
-        stored = None
-        if session.facts_seed == settings.FACTS_SEED:
-            digest = source_digest(course, self.exercise) if course.has_reference else None
-            stored = FrozenFacts(self.exercise).load(configuration, digest=digest)
-        if stored is None:
-            if not course.has_reference:
-                raise RuntimeError(
-                    f"this course ships neither the reference nor frozen facts for {self.exercise.id}"
-                    f" [{configuration}] at this facts seed: run `grade freeze` before shipping it"
-                )
-            key = facts_key(course, self.exercise, configuration, session.facts_seed)
-            stored = session.facts_store.load(key)
+            session = self.session
+            stored = None
+            if session.facts_seed == settings.FACTS_SEED:
+                course = session.course
+                digest = source_digest(course, self.exercise) if course.has_reference else None
+                stored = FrozenFacts(self.exercise).load(configuration, digest=digest)
             if stored is None:
-                stored = self._from_reference(configuration)
-                session.facts_store.save(key, structures=stored["structures"], tensors=stored["tensors"])
-        return self._facts(configuration, stored)
+                stored = self._stored(configuration, session.facts_seed, fresh=False)
+            session.facts[key] = self._facts(configuration, stored)
+        return self.session.facts[key]
 
-    def _facts(
-        self, configuration: str, stored: dict[str, Any], variants: tuple[Variant, ...] | None = None
-    ) -> ConfigurationFacts:
-        config = self.exercise.configuration(configuration)
+    def fresh_facts(self, configuration: str) -> ConfigurationFacts:
+        """Facts on an input, input size and weights drawn from the hidden seed.
+
+        The hidden seed is a secret of the grading machine (settings.hidden_seed), so no
+        student can know these facts ahead of time — not even from the frozen facts a
+        starter ships. They need the reference at grading time: the checks that use them
+        are hidden. Stored like any facts, so a batch computes them once for the class.
+        """
+        key = (self.exercise.id, configuration, "fresh")
+        if key not in self.session.facts:
+            stored = self._stored(configuration, self.session.hidden_seed(), fresh=True)
+            self.session.facts[key] = self._facts(configuration, stored)
+        return self.session.facts[key]
+
+    def computed(self, configuration: str) -> dict[str, Any]:
+        """The facts at the public seed, computed now from the reference (``grade freeze``)."""
+        return self._from_reference(configuration, material=settings.FACTS_SEED, fresh=False)
+
+    def _stored(self, configuration: str, material: str, *, fresh: bool) -> dict[str, Any]:
+        session = self.session
+        if not session.course.has_reference:
+            raise RuntimeError(
+                f"this course ships neither the reference nor frozen facts for {self.exercise.id}"
+                f" [{configuration}] at this facts seed: run `grade freeze` before shipping it"
+            )
+        kind = "hidden:" if fresh else ""
+        key = facts_key(session.course, self.exercise, configuration, kind + material)
+        stored = session.facts_store.load(key)
+        if stored is None:
+            stored = self._from_reference(configuration, material=material, fresh=fresh)
+            session.facts_store.save(key, structures=stored["structures"], tensors=stored["tensors"])
+        return stored
+
+    def _facts(self, configuration: str, stored: dict[str, Any]) -> ConfigurationFacts:
         structures, tensors = stored["structures"], stored["tensors"]
         return ConfigurationFacts(
-            configuration=config,
+            configuration=self.exercise.configuration(configuration),
             inputs=tensors["inputs"],
             variants=tuple(
                 VariantFacts(
@@ -228,40 +231,30 @@ class Reference:
                     output=tensors[f"{variant.id}/output"],
                     layer_outputs=tensors[f"{variant.id}/layers"],
                 )
-                for variant in (variants or self.exercise.variants)
+                for variant in self.exercise.variants
             ),
         )
 
-    def computed(self, configuration: str) -> dict[str, Any]:
-        """The facts at this session's facts seed, computed now from the reference (``grade freeze``)."""
-        return self._from_reference(configuration)
-
-    def _from_reference(
-        self,
-        configuration: str,
-        *,
-        seed: Any = None,
-        fresh: bool = False,
-        variants: tuple[Variant, ...] | None = None,
-        known: Structure | None = None,
-    ) -> dict[str, Any]:
+    def _from_reference(self, configuration: str, *, material: str, fresh: bool) -> dict[str, Any]:
         """Run each variant of the reference in a child, on the judge's input and weights."""
         import torch
 
         config = self.exercise.configuration(configuration)
         session = self.session
-        seed = seed or session.reference_seed
-        material = session.seed_material if fresh else session.facts_seed
+
+        def seed(*parts: object) -> int:
+            return _seed(material, *parts)
+
         inputs = torch.rand(
             probe_shape(config.small_input_shape, material, grow=fresh),
             generator=torch.Generator().manual_seed(seed(self.exercise.id, configuration, "input")),
         )
         structures: dict[str, Structure] = {}
         tensors: dict[str, Any] = {"inputs": inputs}
-        for variant in variants or self.exercise.variants:
+        for variant in self.exercise.variants:
             target = Target(module=self.exercise.module, builder=variant.builder, kwargs=config.kwargs)
             try:
-                small = known or session.structure("reference", self.exercise, target, tuple(inputs.shape))
+                small = session.structure("reference", self.exercise, target, tuple(inputs.shape))
                 # Fresh facts serve behaviour alone, which never looks at the full size.
                 full = (
                     small
@@ -271,7 +264,7 @@ class Reference:
                 generator = torch.Generator().manual_seed(seed(self.exercise.id, configuration, "weights"))
                 weights = _reference_weights(small, generator)
                 (run,) = session.sandbox("reference", self.exercise).run(
-                    target, inputs, weight_sets=[weights], capture_layers=known is None
+                    target, inputs, weight_sets=[weights], capture_layers=True
                 )
             except SubmissionFailed as failed:
                 raise RuntimeError(
