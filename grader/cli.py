@@ -7,9 +7,11 @@ Exit statuses: 0 grading ran (whatever the score); 1 the score is below
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -33,6 +35,24 @@ from grader.submission import UsageError
 
 _SUBMIT_DEFAULTS = submit.__kwdefaults__
 _BATCH_DEFAULTS = grade_batch.__kwdefaults__
+
+
+course_option = click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=settings.DEFAULT_COURSE_DIR,
+    help="The course folder holding assignments/ (and reference/, for instructors).",
+)
+
+
+@contextlib.contextmanager
+def usage_errors() -> Iterator[None]:
+    """The grader's usage errors as click's (exit status 2, with the command's usage)."""
+    try:
+        yield
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,13 +82,7 @@ def main() -> None:
     show_default=True,
     help="Seconds each request to your code may take.",
 )
-@click.option(
-    "--course",
-    "course_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=_SUBMIT_DEFAULTS["course_dir"],
-    help="The course folder holding assignments/ and reference/.",
-)
+@course_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only the total.")
 @click.option(
     "--classroom",
@@ -160,12 +174,7 @@ def write_classroom(report: Report) -> None:
     default=_BATCH_DEFAULTS["timeout_s"],
     show_default=True,
 )
-@click.option(
-    "--course",
-    "course_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=_BATCH_DEFAULTS["course_dir"],
-)
+@course_option
 @click.option("--scheduler", metavar="tcp://HOST:8786", help="Grade on this Dask cluster (grader[dask]).")
 def batch_command(
     submissions: Path,
@@ -216,22 +225,15 @@ def batch_command(
 
 @main.command("freeze")
 @click.option("--assignment", "-a", "assignments", multiple=True, metavar="ID")
-@click.option(
-    "--course",
-    "course_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=settings.DEFAULT_COURSE_DIR,
-)
+@course_option
 def freeze_command(assignments: tuple[str, ...], course_dir: Path) -> None:
     """Compute the reference facts and write them into assignments/<id>/facts/ (commit them).
 
     A starter built by `grade classroom` ships these instead of the reference solutions.
     """
     console = Console()
-    try:
+    with usage_errors():
         frozen = freeze(course_dir=course_dir, assignments=assignments)
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
     for exercise in frozen:
         console.print(
             f"{exercise.id}: {', '.join(exercise.configurations)} → "
@@ -241,18 +243,11 @@ def freeze_command(assignments: tuple[str, ...], course_dir: Path) -> None:
 
 @main.command("classroom")
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
-@click.option(
-    "--course",
-    "course_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=settings.DEFAULT_COURSE_DIR,
-)
+@course_option
 def classroom_command(out: Path, course_dir: Path) -> None:
     """Write OUT, the template repository of a GitHub Classroom assignment (no reference inside)."""
-    try:
+    with usage_errors():
         shipped = classroom_starter(out=out, course_dir=course_dir)
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
     Console().print(
         f"{len(shipped.files)} files written to {out}: push it as the assignment's template repository. "
         f"Classroom shows {shipped.visible_points:g} points; {shipped.hidden_points:g} more come from "
@@ -262,18 +257,11 @@ def classroom_command(out: Path, course_dir: Path) -> None:
 
 @main.command("gradescope")
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--course",
-    "course_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=settings.DEFAULT_COURSE_DIR,
-)
+@course_option
 def gradescope_command(out: Path, course_dir: Path) -> None:
     """Write OUT, a Gradescope autograder zip (upload it as the assignment's autograder)."""
-    try:
+    with usage_errors():
         shipped = gradescope_autograder(out=out, course_dir=course_dir)
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
     Console().print(
         f"{out}: {len(shipped.files)} files, {out.stat().st_size / 1024**2:.1f} MiB, "
         f"{shipped.visible_points + shipped.hidden_points:g} points "
@@ -283,19 +271,12 @@ def gradescope_command(out: Path, course_dir: Path) -> None:
 
 
 @main.command("list")
-@click.option(
-    "--course",
-    "course_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=settings.DEFAULT_COURSE_DIR,
-)
+@course_option
 @click.option("--checks", is_flag=True, help="Show every check with its points.")
 def list_command(course_dir: Path, checks: bool) -> None:
     """Show the exercises with their points."""
-    try:
+    with usage_errors():
         listings = list_exercises(course_dir=course_dir)
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
     table = Table(title="Exercises", title_justify="left")
     table.add_column("id")
     table.add_column("title")
