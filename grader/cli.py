@@ -24,7 +24,7 @@ from grader import __version__, settings, silence_missing_numpy
 from grader.batch import grade_batch
 from grader.freeze import freeze
 from grader.grade import list_exercises, submit
-from grader.report.classroom import github_output_line, markdown_summary
+from grader.report.classroom import github_output_lines, markdown_summary
 from grader.report.gradebook import StudentResult
 from grader.report.gradescope import gradescope_results, gradescope_unstarted
 from grader.report.json_report import write_text
@@ -151,7 +151,7 @@ def submit_command(
 def write_classroom(report: Report) -> None:
     """Append the Classroom result and the Markdown summary where the workflow reads them."""
     with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as output:
-        output.write(github_output_line(report))
+        output.write(github_output_lines(report))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as file:

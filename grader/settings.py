@@ -93,9 +93,8 @@ TORCH_REQUIREMENT = "torch==2.13.0"
 TORCH_CPU_INDEX_URL = "https://download.pytorch.org/whl/cpu"
 SHIPPED_PYTHON = "3.11"
 
-#: The step id of the grader in the Classroom workflow. Classroom's reporter parses runner
-#: ids as letters and digits only, and reads each runner's result from <ID>_RESULTS.
-CLASSROOM_RUNNER = "grader"
+#: The step id of the grader in the Classroom workflow (its outputs feed the reporter's runners).
+CLASSROOM_STEP = "grader"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: The course (assignments/, reference/, student_template/) shipped beside the package.

@@ -22,6 +22,7 @@ from grader import settings
 from grader.course import Course
 from grader.freeze import load_course, stale_facts
 from grader.judge.launch import collect_checks
+from grader.report.classroom import runner_id
 from grader.submission import UsageError
 
 #: Where a starter keeps the grader, out of the way of the student's files.
@@ -119,17 +120,23 @@ def _values(course: Course, checks: list[dict]) -> dict[str, str]:
             f"| {exercise.title} | `{exercise.module}.py` | `{exercise.builder}()` "
             f"| {visible:g} | {hidden:g} |"
         )
-    runner = settings.CLASSROOM_RUNNER
-    if not re.fullmatch(r"[A-Za-z0-9]+", runner):
-        raise ValueError(f"Classroom's reporter cannot parse the runner id {runner!r}")
+    step = settings.CLASSROOM_STEP
+    runners = [runner_id(points) for points in sorted({c["points"] for c in checks if not c["hidden"]})]
+    for runner in runners:
+        if not re.fullmatch(r"[A-Za-z0-9]+", runner):
+            raise ValueError(f"Classroom's reporter cannot parse the runner id {runner!r}")
     return {
         "title": "PyTorch model-building exercises",
         "exercise_rows": "\n".join(rows),
         "python_version": settings.SHIPPED_PYTHON,
         "torch_requirement": settings.TORCH_REQUIREMENT,
         "torch_index_url": settings.TORCH_CPU_INDEX_URL,
-        "runner": runner,
-        "runner_env": f"{runner.upper()}_RESULTS",
+        "step": step,
+        "runners": ",".join(runners),
+        "reporter_env": "\n".join(
+            f'          {runner.upper()}_RESULTS: "${{{{ steps.{step}.outputs.{runner} }}}}"'
+            for runner in runners
+        ),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -42,6 +43,15 @@ def validate_report(report_schema: dict):
         return report
 
     return validate
+
+
+def github_outputs(path: Path) -> dict[str, dict]:
+    """The base64 JSON outputs a grade step appended to $GITHUB_OUTPUT, decoded, by name."""
+    outputs = {}
+    for line in path.read_text().splitlines():
+        name, _, value = line.partition("=")
+        outputs[name] = json.loads(base64.b64decode(value))
+    return outputs
 
 
 def survivors(word: str, seconds: float = 3.0) -> list[int]:

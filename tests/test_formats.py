@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from grader.course import Course
 from grader.report.gradebook import GRADED, StudentResult, csv_header, csv_row
 from grader.report.gradescope import gradescope_results
 from grader.report.model import report_from_dict
-from tests.conftest import ROOT
+from tests.conftest import ROOT, github_outputs
 
 
 def _classroom(tmp_path: Path, submission: Path, exercise: str) -> tuple[dict, dict, str]:
@@ -24,10 +23,7 @@ def _classroom(tmp_path: Path, submission: Path, exercise: str) -> tuple[dict, d
         env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)},
     )
     assert result.exit_code == 0, result.output
-    (line,) = output.read_text().splitlines()
-    assert line.startswith("result=")
-    decoded = json.loads(base64.b64decode(line.removeprefix("result=")))
-    return decoded, json.loads(report.read_text()), summary.read_text()
+    return github_outputs(output)["result"], json.loads(report.read_text()), summary.read_text()
 
 
 def test_every_format_gives_the_same_total(tmp_path: Path) -> None:

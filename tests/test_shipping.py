@@ -9,7 +9,6 @@ its run_autograder grades a submission, with Gradescope's /autograder redirected
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -34,7 +33,7 @@ from grader.freeze import freeze, stale_facts
 from grader.judge.launch import protected_paths
 from grader.ship import STARTER_GRADER_DIR, WORKFLOW_PATH, classroom_starter, gradescope_autograder
 from grader.submission import UsageError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, github_outputs
 
 TOOLS = Path(__file__).parent / "tools"
 
@@ -157,16 +156,15 @@ def test_workflow_is_what_classroom_expects(starter: Path) -> None:
     assert job["if"] == "github.actor != 'github-classroom[bot]'"
     steps = job["steps"]
     assert steps[0]["uses"] == "actions/checkout@v4"
-    graders = [s for s in steps if "id" in s]
+    (grade_step,) = [s for s in steps if "id" in s]
+    assert grade_step["run"] == "grade submit . --classroom"
     reporter = steps[-1]
     assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
-    runners = reporter["with"]["runners"].split(",")
-    assert runners == [s["id"] for s in graders]
-    for runner in runners:
+    assert _runners(starter) == ["points1", "points2"]  # one per weight of the visible checks
+    for runner in _runners(starter):
         assert re.fullmatch(r"[A-Za-z0-9]+", runner), "the reporter parses runner ids as letters and digits"
-        assert reporter["env"][f"{runner.upper()}_RESULTS"] == f"${{{{ steps.{runner}.outputs.result }}}}"
-    (grade_step,) = graders
-    assert grade_step["run"] == "grade submit . --classroom"
+        output = f"${{{{ steps.{grade_step['id']}.outputs.{runner} }}}}"
+        assert reporter["env"][f"{runner.upper()}_RESULTS"] == output
     install = next(s for s in steps if "pip install" in s.get("run", ""))
     assert settings.TORCH_REQUIREMENT in install["run"]
     assert f"-e ./{STARTER_GRADER_DIR}" in install["run"]
@@ -216,9 +214,26 @@ def _grade_in_workflow(repo: Path, tmp_path: Path) -> tuple[int, dict, dict, str
         ],
         env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)},
     )
-    (line,) = output.read_text().splitlines()
-    decoded = json.loads(base64.b64decode(line.removeprefix("result=")))
-    return result.exit_code, decoded, json.loads(report.read_text()), summary.read_text()
+    outputs = github_outputs(output)
+    _as_the_reporter_reads(outputs, _runners(repo), json.loads(report.read_text()))
+    return result.exit_code, outputs["result"], json.loads(report.read_text()), summary.read_text()
+
+
+def _runners(repo: Path) -> list[str]:
+    workflow = yaml.safe_load((repo / WORKFLOW_PATH).read_text())
+    return workflow["jobs"]["run-autograding-tests"]["steps"][-1]["with"]["runners"].split(",")
+
+
+def _as_the_reporter_reads(outputs: dict[str, dict], runners: list[str], report: dict) -> None:
+    """Classroom's reporter: points are the sums over its runners; its table scores each
+    runner as passed / tests × max_score. Both must be the report's."""
+    results = [outputs[runner] for runner in runners]
+    assert sum(t["score"] for r in results for t in r["tests"]) == report["score"]
+    assert sum(r["max_score"] for r in results) == report["max_score"]
+    for result in results:
+        passed = sum(t["status"] == "pass" for t in result["tests"])
+        table = passed / len(result["tests"]) * result["max_score"]
+        assert table == pytest.approx(sum(t["score"] for t in result["tests"]))
 
 
 def test_starter_grades_from_frozen_facts_and_skips_hidden_checks(

@@ -1,8 +1,11 @@
 """The report in GitHub Classroom's autograding format, and as a Markdown step summary.
 
 Classroom's reporter decodes, per runner, base64 of ``{"version": 1, "status", "max_score",
-"tests": [...]}`` from the step output ``result``, and reports ``Points <sum of scores>/<sum
-of max_score>``; a runner whose status is ``fail`` or ``error`` fails the step.
+"tests": [...]}`` from the runner's ``<ID>_RESULTS`` variable, and reports ``Points <sum of
+scores>/<sum of max_score>``; a runner whose status is ``fail`` or ``error`` fails the step.
+Its console table scores a runner as passed tests / tests × max_score, which is right only
+when the runner's tests weigh the same: so the grade step also hands over one result per
+weight (``points1``, ``points2``, …), and the workflow names those as the runners.
 """
 
 from __future__ import annotations
@@ -14,18 +17,24 @@ from typing import Any
 from grader.report.model import CheckStatus, Report
 
 
-def classroom_result(report: Report) -> dict[str, Any]:
-    if report.error:
-        status = "error"
-    elif report.score == report.max_score:
-        status = "pass"
-    else:
-        status = "fail"
+def runner_id(points: float) -> str:
+    """The runner of the checks worth ``points``: letters and digits only, as the reporter needs."""
+    return "points" + f"{points:g}".replace(".", "p")
+
+
+def classroom_result(report: Report, *, points: float | None = None) -> dict[str, Any]:
+    """Classroom's result for every check that ran, or for those worth ``points`` alone."""
     tests = []
+    max_score = 0.0
+    passed = True
     for assignment in report.assignments:
         # Withheld hidden checks offer no points here; as Classroom tests they would count as
         # failures in its reporter's table.
         for check in (c for c in assignment.checks if not c.withheld):
+            if points is not None and check.max_score != points:
+                continue
+            max_score += check.max_score
+            passed = passed and check.status is CheckStatus.PASSED
             state = {CheckStatus.PASSED: "pass", CheckStatus.ERROR: "error"}.get(check.status, "fail")
             tests.append(
                 {
@@ -39,13 +48,20 @@ def classroom_result(report: Report) -> dict[str, Any]:
                     "duration": round(check.duration_s * 1000),
                 }
             )
-    return {"version": 1, "status": status, "max_score": report.max_score, "tests": tests}
+    status = "error" if report.error else "pass" if passed else "fail"
+    return {"version": 1, "status": status, "max_score": round(max_score, 4), "tests": tests}
 
 
-def github_output_line(report: Report) -> str:
-    """``result=<base64>``, the line a grader step appends to $GITHUB_OUTPUT."""
-    encoded = base64.b64encode(json.dumps(classroom_result(report)).encode()).decode()
-    return f"result={encoded}\n"
+def github_output_lines(report: Report) -> str:
+    """What the grade step appends to $GITHUB_OUTPUT: ``result=<base64>`` with every check,
+    then ``points<w>=<base64>`` for the checks of each weight."""
+    weights = sorted({c.max_score for a in report.assignments for c in a.checks if not c.withheld})
+    outputs = {"result": classroom_result(report)}
+    outputs |= {runner_id(w): classroom_result(report, points=w) for w in weights}
+    return "".join(
+        f"{name}={base64.b64encode(json.dumps(result).encode()).decode()}\n"
+        for name, result in outputs.items()
+    )
 
 
 def markdown_summary(report: Report) -> str:
