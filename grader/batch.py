@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__, settings, silence_missing_numpy
-from grader.course import Course, CourseError, Exercise
+from grader.course import Course, Exercise
 from grader.intake import Entry, IntakeError, discover, extract
 from grader.judge.launch import judge_arguments, judge_options, judge_time_bound, protected_paths
 from grader.report.from_pytest import build_report
@@ -97,10 +97,7 @@ def grade_batch(
         raise UsageError(f"not a folder: {submissions}")
     if roster is not None and not roster.is_file():
         raise UsageError(f"no such roster file: {roster}")
-    try:
-        exercises = Course.load(course_dir).select(list(assignments))
-    except CourseError as error:
-        raise UsageError(str(error)) from None
+    exercises = Course.load(course_dir).select(list(assignments))
     intake = discover(submissions, roster)
     reports = out / "reports"
     reports.mkdir(parents=True, exist_ok=True)

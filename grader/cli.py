@@ -203,7 +203,7 @@ def batch_command(
             bar.update(task, advance=1, description=f"graded {result.id}")
             bar.refresh()
 
-        try:
+        with usage_errors():
             result = grade_batch(
                 submissions=submissions,
                 out=out,
@@ -217,8 +217,6 @@ def batch_command(
                 on_start=started,
                 on_result=finished,
             )
-        except UsageError as error:
-            raise click.UsageError(str(error)) from None
     render_batch(result, console)
     console.print(f"[dim]gradebook written to {out}[/]")
 

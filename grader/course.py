@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.errors import UsageError
+
 Shape = tuple[int, ...]
 
 
-class CourseError(Exception):
-    """An exercise description is missing or malformed."""
+class CourseError(UsageError):
+    """An exercise description is missing or malformed, or no such exercise was asked for."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -90,18 +90,10 @@ class FrozenFacts:
         return self.directory / f"{configuration}.json", self.directory / f"{configuration}.pt"
 
     def load(self, configuration: str, *, digest: str | None) -> dict[str, Any] | None:
-        meta, tensors = self.paths(configuration)
-        try:
-            data = json.loads(meta.read_text())
-            if data.get("format") != FROZEN_FORMAT:
-                return None
-            if digest is not None and data.get("source_digest") != digest:
-                return None
-            data["tensors"] = _load_tensors(tensors)
-        except (OSError, ValueError, RuntimeError):
-            return None
-        data["structures"] = {k: Structure.from_json(v) for k, v in data["structures"].items()}
-        return data
+        def fits(header: dict[str, Any]) -> bool:
+            return header.get("format") == FROZEN_FORMAT and digest in (None, header.get("source_digest"))
+
+        return _read(*self.paths(configuration), accept=fits)
 
     def save(
         self,
@@ -113,19 +105,9 @@ class FrozenFacts:
     ) -> list[Path]:
         import torch
 
-        self.directory.mkdir(parents=True, exist_ok=True)
         meta, tensor_path = self.paths(configuration)
-        _atomic(tensor_path, lambda f: torch.save(tensors, f))
-        text = json.dumps(
-            {
-                "format": FROZEN_FORMAT,
-                "source_digest": digest,
-                "torch": torch.__version__,
-                "structures": {k: s.to_json() for k, s in structures.items()},
-            },
-            sort_keys=True,
-        )
-        _atomic(meta, lambda f: f.write(text.encode() + b"\n"))
+        header = {"format": FROZEN_FORMAT, "source_digest": digest, "torch": torch.__version__}
+        _write(meta, tensor_path, header=header, structures=structures, tensors=tensors)
         for path in (meta, tensor_path):
             path.chmod(0o644)  # committed and shipped: readable like the code beside it
         return [meta, tensor_path]
@@ -138,31 +120,42 @@ class FactsStore:
         self.directory = directory
 
     def load(self, key: str) -> dict[str, Any] | None:
-        if self.directory is None:
-            return None
-        meta, tensors = self._paths(key)
-        try:
-            data = json.loads(meta.read_text())
-            data["tensors"] = _load_tensors(tensors)
-        except (OSError, ValueError, RuntimeError):
-            return None
-        data["structures"] = {k: Structure.from_json(v) for k, v in data["structures"].items()}
-        return data
+        return None if self.directory is None else _read(*self._paths(key))
 
     def save(self, key: str, *, structures: dict[str, Structure], tensors: dict[str, Any]) -> None:
-        if self.directory is None:
-            return
-        import torch
-
-        self.directory.mkdir(parents=True, exist_ok=True)
-        meta, tensor_path = self._paths(key)
-        _atomic(tensor_path, lambda f: torch.save(tensors, f))
-        text = json.dumps({"structures": {k: s.to_json() for k, s in structures.items()}})
-        _atomic(meta, lambda f: f.write(text.encode()))
+        if self.directory is not None:
+            _write(*self._paths(key), header={}, structures=structures, tensors=tensors)
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         assert self.directory is not None
         return self.directory / f"{key}.json", self.directory / f"{key}.pt"
+
+
+def _read(meta: Path, tensors: Path, accept: Any = None) -> dict[str, Any] | None:
+    """A facts file pair (JSON header and structures, ``torch.save`` tensors); None if it is
+    missing, unreadable, or its header is not accepted."""
+    try:
+        data = json.loads(meta.read_text())
+        if accept is not None and not accept(data):
+            return None
+        data["tensors"] = _load_tensors(tensors)
+    except (OSError, ValueError, RuntimeError):
+        return None
+    data["structures"] = {k: Structure.from_json(v) for k, v in data["structures"].items()}
+    return data
+
+
+def _write(
+    meta: Path, tensor_path: Path, *, header: dict[str, Any], structures: dict[str, Structure], tensors: Any
+) -> None:
+    import torch
+
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    _atomic(tensor_path, lambda f: torch.save(tensors, f))
+    text = json.dumps(
+        {**header, "structures": {k: s.to_json() for k, s in structures.items()}}, sort_keys=True
+    )
+    _atomic(meta, lambda f: f.write(text.encode() + b"\n"))
 
 
 def _load_tensors(path: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import settings, silence_missing_numpy
-from grader.course import Course, CourseError
+from grader.course import Course
 from grader.facts import FactsStore, FrozenFacts, source_digest
 from grader.judge.launch import protected_paths
 from grader.judge.session import JudgeSession, Reference
@@ -33,13 +33,6 @@ class FrozenExercise:
         return sum(path.stat().st_size for path in self.files)
 
 
-def load_course(course_dir: Path) -> Course:
-    try:
-        return Course.load(course_dir)
-    except CourseError as error:
-        raise UsageError(str(error)) from None
-
-
 def freeze(
     *,
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
@@ -48,13 +41,10 @@ def freeze(
 ) -> list[FrozenExercise]:
     """Write every configuration's facts of the chosen exercises (``into``/<id>/ instead, if given)."""
     silence_missing_numpy()
-    course = load_course(course_dir)
+    course = Course.load(course_dir)
     if not course.has_reference:
         raise UsageError(f"{course.reference_dir} does not exist: facts are frozen from the reference")
-    try:
-        exercises = course.select(list(assignments))
-    except CourseError as error:
-        raise UsageError(str(error)) from None
+    exercises = course.select(list(assignments))
     launcher = default_launcher(protected=protected_paths(course.directory))
     session = JudgeSession(
         course=course,

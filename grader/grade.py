@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import settings
-from grader.course import Course, CourseError
+from grader.course import Course
 from grader.judge.launch import collect_checks, protected_paths, run_judge
 from grader.report.from_pytest import build_report
 from grader.report.json_report import write_json
 from grader.report.model import Report
 from grader.sandbox.client import start_method as sandbox_start_method
 from grader.sandbox.zygote import Zygote
-from grader.submission import UsageError, snapshot
+from grader.submission import snapshot
 
 
 def submit(
@@ -37,11 +37,7 @@ def submit(
     """
     started = time.monotonic()
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    try:
-        course = Course.load(course_dir)
-        exercises = course.select(list(assignments))
-    except CourseError as error:
-        raise UsageError(str(error)) from None
+    exercises = Course.load(course_dir).select(list(assignments))
     with tempfile.TemporaryDirectory(prefix="grader-submission-") as folder:
         copy = snapshot(path, Path(folder))
         # Warming torch in the zygote is the longest step: start it before the judge.
@@ -87,10 +83,7 @@ class ExerciseListing:
 
 
 def list_exercises(*, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> list[ExerciseListing]:
-    try:
-        course = Course.load(course_dir)
-    except CourseError as error:
-        raise UsageError(str(error)) from None
+    course = Course.load(course_dir)
     checks = collect_checks(course_dir=course_dir, exercises=course.exercises)
     return [
         ExerciseListing(

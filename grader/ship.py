@@ -20,7 +20,7 @@ from pathlib import Path
 
 from grader import settings
 from grader.course import Course
-from grader.freeze import load_course, stale_facts
+from grader.freeze import stale_facts
 from grader.judge.launch import collect_checks
 from grader.report.classroom import runner_id
 from grader.submission import UsageError
@@ -62,8 +62,6 @@ def classroom_starter(*, out: Path, course_dir: Path = settings.DEFAULT_COURSE_D
 def gradescope_autograder(*, out: Path, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> Shipped:
     """Write Gradescope's autograder zip: setup.sh and run_autograder at its root, then the course."""
     course = _fresh_course(course_dir)
-    if not course.has_reference:
-        raise UsageError(f"{course.reference_dir} does not exist: the hidden checks need it")
     checks = collect_checks(course_dir=course.directory, exercises=course.exercises)
     values = _values(course, checks)
     with tempfile.TemporaryDirectory(prefix="grader-autograder-") as folder:
@@ -84,7 +82,7 @@ def gradescope_autograder(*, out: Path, course_dir: Path = settings.DEFAULT_COUR
 
 
 def _fresh_course(course_dir: Path) -> Course:
-    course = load_course(course_dir)
+    course = Course.load(course_dir)
     if not course.has_reference:
         raise UsageError(f"{course.reference_dir} does not exist: ship from the course repository")
     stale = stale_facts(course)

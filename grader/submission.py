@@ -7,12 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import settings
+from grader.errors import UsageError
 from grader.report.model import Submission
-
-
-class UsageError(Exception):
-    """The user asked for something the grader cannot do (exit status 2)."""
-
 
 # .grader and .github: the grader and workflow a Classroom starter ships beside the student's files.
 _SKIPPED_DIRS = {
