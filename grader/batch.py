@@ -30,6 +30,7 @@ from typing import Any
 
 from grader import __version__, settings, silence_missing_numpy
 from grader.course import Course, Exercise
+from grader.fingerprint import fingerprint
 from grader.intake import Entry, IntakeError, discover, extract
 from grader.judge.launch import judge_arguments, judge_options, judge_time_bound, protected_paths
 from grader.report.from_pytest import build_report
@@ -215,7 +216,7 @@ class _Runner:
         graded = {a.id for a in report.assignments}
         if (
             report.error is None
-            and report.grader_version == __version__
+            and report.fingerprint == fingerprint(self.course_dir)
             and report.submission.sha256 == copy.submission.sha256
             and graded == {e.id for e in self.exercises}
         ):
@@ -315,6 +316,7 @@ class _Runner:
             created=job.created,
             duration_s=time.monotonic() - job.started,
             error=error,
+            course_dir=self.course_dir,
         )
 
     def _record(self, job: _Job, report: Report) -> None:

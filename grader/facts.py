@@ -21,19 +21,22 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from grader import __version__, settings
+from grader import settings
 from grader.course import Course, Exercise
+from grader.fingerprint import fingerprint
 from grader.sandbox.messages import Structure
 
 
 def facts_key(course: Course, exercise: Exercise, configuration: str, seed_material: str) -> str:
-    import torch
+    """What stored facts are filed under: everything that can change them.
 
+    The fingerprint covers the grader's code, the course (exercise.toml, checks, reference
+    code) and torch; ``__version__`` does not change with the code, so keyed on it a changed
+    grader would read stale facts.
+    """
     digest = hashlib.sha256()
-    for part in (__version__, torch.__version__, seed_material, exercise.id, configuration):
+    for part in (fingerprint(course.directory), seed_material, exercise.id, configuration):
         digest.update(part.encode() + b"\0")
-    for path in sorted([exercise.directory / "exercise.toml", *course.reference_dir.glob("*.py")]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:32]
 
 

@@ -68,6 +68,7 @@ def submit(
         created=created,
         duration_s=time.monotonic() - started,
         error=error,
+        course_dir=course_dir,
     )
     if json_path is not None:
         write_json(report, json_path)

@@ -79,7 +79,7 @@ HIDDEN_CHECK_SKIPPED = (
 )
 
 #: Version of the JSON score report; bump on any incompatible change.
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"  # 1.2: the top-level fingerprint
 
 #: Exit statuses of ``grade``.
 EXIT_OK = 0

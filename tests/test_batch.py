@@ -9,12 +9,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from grader import fingerprint as fingerprints
+from grader import settings
 from grader.batch import grade_batch
 from grader.intake import IntakeError, extract, strip_common_prefix
 from tests.conftest import ROOT
@@ -100,6 +103,50 @@ def test_a_class_becomes_a_gradebook_and_resumes(classroom, tmp_path: Path, vali
         **{k: v["total"] for k, v in rows.items()},
         "grace": "10",
     }
+
+
+def test_a_changed_grader_or_course_regrades_and_an_unchanged_one_reuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reports are reused only while the fingerprint (grader code, course, torch) is the same."""
+    # Copies to change: the course in a folder the sandbox's own uid can read (pytest's are
+    # private), the grader package wherever (only the fingerprint reads it).
+    course = Path(tempfile.mkdtemp(prefix="grader-course-"))
+    course.chmod(0o755)
+    package = Path(shutil.copytree(settings.PACKAGE_DIR, tmp_path / "grader"))
+    monkeypatch.setattr(settings, "PACKAGE_DIR", package)
+    folder, out = tmp_path / "submissions", tmp_path / "grades"
+    shutil.copytree(SCENARIOS / "seed_answers" / "submission", folder / "ada")
+
+    def regraded() -> tuple[int, str]:
+        fingerprints.forget()  # each run as a new process would
+        result = grade_batch(
+            submissions=folder, out=out, jobs=1, assignments=["vgg_block"], course_dir=course
+        )
+        (student,) = result.students
+        assert student.report is not None and student.report.error is None
+        assert student.report.score == 10
+        return result.regraded, student.report.fingerprint
+
+    try:
+        for name in ("assignments", "reference"):
+            shutil.copytree(ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__"))
+        first, made_with = regraded()
+        assert first == 1
+        assert regraded() == (0, made_with), "unchanged: the report is reused"
+
+        check = course / "assignments" / "vgg_block" / "test_vgg_block.py"
+        check.write_text(check.read_text() + "\n# a changed check\n")
+        after_course, course_changed = regraded()
+        assert after_course == 1 and course_changed != made_with
+
+        code = package / "checks" / "behaviour.py"
+        code.write_text(code.read_text() + "\n# a changed comparison\n")
+        after_grader, grader_changed = regraded()
+        assert after_grader == 1 and grader_changed not in (made_with, course_changed)
+    finally:
+        fingerprints.forget()
+        shutil.rmtree(course)
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")

@@ -1,9 +1,11 @@
 """Each folder under tests/scenarios/ is a submission and the outcome it must get.
 
-``expected.json`` says, per exercise, the exact score, optionally the matched
-variant, the exact set of checks that do not pass, and words that must appear in
-a check's feedback (message and hints). Grading runs end to end: the CLI's
-function, the judge subprocess, the sandboxed children.
+``expected.json`` says, for every exercise graded, the exact score, optionally
+the matched variant, the exact set of checks that do not pass, and words that
+must appear in a check's feedback (message and hints); its keys are validated
+against ``scenarios/expected.schema.json``, so a misspelt one fails instead of
+silently weakening the scenario. Grading runs end to end: the CLI's function,
+the judge subprocess, the sandboxed children.
 
 Hostile scenarios add what must hold whatever the submission does: the grader's
 files are unchanged (always checked), nothing the submission started is still
@@ -20,21 +22,98 @@ import hashlib
 import json
 import shutil
 import socket
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 
+from grader import settings
+from grader.course import Course
 from grader.grade import submit
 from grader.judge.launch import protected_paths
-from grader.report.json_report import write_json
+from grader.report.model import Report, report_from_dict
 from grader.sandbox import isolation
 from tests.conftest import ROOT, survivors
 
 SCENARIOS = Path(__file__).parent / "scenarios"
+EXPECTED_SCHEMA = SCENARIOS / "expected.schema.json"
 
 
 def _scenarios() -> list[Path]:
     return sorted(p for p in SCENARIOS.iterdir() if (p / "expected.json").is_file())
+
+
+def _expectation_errors(expected: dict[str, Any], validator: jsonschema.Draft202012Validator) -> list[str]:
+    """Why ``expected`` would not say what a scenario must get (empty: it does).
+
+    The schema catches misspelt keys; the rest needs the grader and the course: the layers
+    needed are ones a report names, the exercises named exist, every graded exercise has an
+    expectation (so no score goes unchecked), and a stated total is the sum of the expected
+    scores.
+    """
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(expected)]
+    if errors:
+        return errors
+    layers = json.loads(settings.REPORT_SCHEMA_PATH.read_text())["$defs"]["layer"]["enum"]
+    errors += [f"no isolation layer {layer!r}" for layer in expected.get("needs", []) if layer not in layers]
+    course = [e.id for e in Course.load(ROOT).exercises]
+    graded = expected.get("assignments", course)
+    errors += [f"no exercise {name!r}" for name in sorted(set(graded) - set(course))]
+    if set(expected["expect"]) != set(graded):
+        errors.append(f"expect lists {sorted(expected['expect'])}, the graded exercises are {sorted(graded)}")
+    expected_total = sum(outcome["score"] for outcome in expected["expect"].values())
+    if "total" in expected and expected["total"] != expected_total:
+        errors.append(f"total {expected['total']} is not the sum of the expected scores, {expected_total}")
+    return errors
+
+
+@pytest.fixture(scope="module")
+def expected_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(EXPECTED_SCHEMA.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_every_expectation_is_valid(expected_validator: jsonschema.Draft202012Validator) -> None:
+    scenarios = _scenarios()
+    assert len(scenarios) >= 40, "the scenarios are found"
+    problems = {
+        p.name: errors
+        for p in scenarios
+        if (errors := _expectation_errors(json.loads((p / "expected.json").read_text()), expected_validator))
+    }
+    assert problems == {}
+
+
+def test_a_weakened_expectation_is_refused(expected_validator: jsonschema.Draft202012Validator) -> None:
+    sound = json.loads((SCENARIOS / "missing_relu" / "expected.json").read_text())
+    assert _expectation_errors(sound, expected_validator) == []
+    outcome = sound["expect"]["residual"]
+    weakened = [
+        sound | {"expcet": sound["expect"]},  # a misspelt top-level key
+        sound | {"expect": {"residual": {**outcome, "scroe": 3}}},  # … an outcome's
+        sound | {"expect": {"residual": {k: v for k, v in outcome.items() if k != "score"}}},
+        sound | {"expect": {"residual": {**outcome, "feedback": {"behaviour": []}}}},
+        sound | {"assignments": ["residual", "inception"]},  # a graded exercise unchecked
+        sound | {"assignments": ["resdiual"], "expect": {"resdiual": outcome}},
+        sound | {"total": outcome["score"] + 1},
+        sound | {"needs": ["landlok"]},
+    ]
+    for expected in weakened:
+        assert _expectation_errors(expected, expected_validator), expected
+
+
+def _without_durations(report: Report) -> Report:
+    """The report less its timings, which its JSON rounds (to 1 ms, a check's to 0.1 ms)."""
+    return replace(
+        report,
+        duration_s=0.0,
+        assignments=tuple(
+            replace(a, checks=tuple(replace(c, duration_s=0.0) for c in a.checks)) for a in report.assignments
+        ),
+    )
 
 
 def _grader_files() -> dict[str, str]:
@@ -76,7 +155,7 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) 
     assert written == json.loads(json.dumps(report.to_dict()))
     assert report.error is None, report.error
     results = {a.id: a for a in report.assignments}
-    assert set(results) == set(expected["expect"]) | set(expected.get("assignments", results))
+    assert set(results) == set(expected["expect"]), "every graded exercise has an expected score"
     for exercise_id, wanted in expected["expect"].items():
         result = results[exercise_id]
         not_passed = sorted(c.id for c in result.checks if c.status.value != "passed")
@@ -95,6 +174,8 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) 
             text = " ".join([check.message, *check.hints])
             for word in words:
                 assert word in text, f"{exercise_id}/{check_id}: {word!r} not in {text!r}"
+    # Every graded exercise is in expect, so the expected total is the sum of its scores.
+    assert report.score == sum(outcome["score"] for outcome in expected["expect"].values())
     if "total" in expected:
         assert report.score == expected["total"]
     if "max_duration_s" in expected:
@@ -108,5 +189,7 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) 
             listener.accept()
         listener.close()
     assert _grader_files() == before, "the grader's files changed"
-    write_json(report, tmp_path / "again.json")
-    assert json.loads((tmp_path / "again.json").read_text())["score"] == report.score
+    # The written report, read back as a batch reads it, is the report that was graded.
+    read_back = report_from_dict(written)
+    assert _without_durations(read_back) == _without_durations(report)
+    assert read_back.duration_s == pytest.approx(report.duration_s, abs=1e-3)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import platform
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from grader import __version__, settings
 from grader.course import Exercise
+from grader.fingerprint import fingerprint
 from grader.report.model import (
     AssignmentResult,
     CheckResult,
@@ -78,7 +80,9 @@ def build_report(
     created: str,
     duration_s: float,
     error: str | None = None,
+    course_dir: Path = settings.DEFAULT_COURSE_DIR,
 ) -> Report:
+    """The score report; ``course_dir`` is the course graded with, for the report's fingerprint."""
     tests = (raw or {}).get("tests", [])
     by_exercise: dict[str, list[CheckResult]] = {e.id: [] for e in exercises}
     for test in tests:
@@ -91,6 +95,7 @@ def build_report(
     return Report(
         schema_version=settings.REPORT_SCHEMA_VERSION,
         grader_version=__version__,
+        fingerprint=fingerprint(course_dir),
         created=created,
         duration_s=duration_s,
         submission=submission,

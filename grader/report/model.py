@@ -115,6 +115,9 @@ class Environment:
 class Report:
     schema_version: str
     grader_version: str
+    # The grader's code, the course and torch (grader/fingerprint.py): a report made with
+    # another fingerprint is stale, whatever grader_version says.
+    fingerprint: str
     created: str
     duration_s: float
     submission: Submission
@@ -134,6 +137,7 @@ class Report:
         return {
             "schema_version": self.schema_version,
             "grader_version": self.grader_version,
+            "fingerprint": self.fingerprint,
             "created": self.created,
             "duration_s": round(self.duration_s, 3),
             "submission": self.submission.to_dict(),
@@ -152,6 +156,8 @@ def report_from_dict(data: dict[str, Any]) -> Report:
     return Report(
         schema_version=data["schema_version"],
         grader_version=data["grader_version"],
+        # Reports older than schema 1.2 have none: they match no fingerprint, so are regraded.
+        fingerprint=data.get("fingerprint", ""),
         created=data["created"],
         duration_s=float(data["duration_s"]),
         submission=Submission(
