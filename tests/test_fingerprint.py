@@ -17,7 +17,7 @@ import torch
 from grader import fingerprint as fingerprints
 from grader import settings
 from grader.course import Course
-from grader.facts import FactsStore, facts_key
+from grader.facts import FactsStore, FrozenFacts, facts_key
 from grader.fingerprint import compute_fingerprint
 from tests.conftest import ROOT
 
@@ -109,9 +109,13 @@ def test_a_changed_grader_misses_the_stored_facts(
     course = Course.load(course_dir)
     exercise = course.exercise("vgg_block")
     store = FactsStore(tmp_path / "store")
+    assert store.directory is not None
 
     key = facts_key(course, exercise, "default", "seed")
-    store.save(key, structures={}, tensors={"inputs": torch.zeros(2)})
+    # Stored facts are a facts file pair named by their key: the frozen pair serves as one.
+    store.directory.mkdir()
+    for frozen in FrozenFacts(exercise).paths("default"):
+        shutil.copy(frozen, store.directory / f"{key}{frozen.suffix}")
     fingerprints.forget()  # the next process, the grader unchanged: the facts are found
     assert facts_key(course, exercise, "default", "seed") == key
     assert store.load(key) is not None

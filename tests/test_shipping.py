@@ -107,6 +107,12 @@ def _tensors(value: torch.Tensor | dict[str, torch.Tensor]) -> dict[str, torch.T
     return value if isinstance(value, dict) else {"": value}
 
 
+def _frozen_files(facts: FrozenFacts, configuration: str) -> tuple[dict, dict]:
+    """A frozen file pair as written: its structures (JSON) and its tensors, by name."""
+    meta, tensors = facts.paths(configuration)
+    return json.loads(meta.read_text())["structures"], torch.load(tensors, weights_only=True)
+
+
 def test_frozen_facts_are_fresh_against_the_reference(tmp_path: Path) -> None:
     course = Course.load(ROOT)
     assert stale_facts(course) == [], "run `grade freeze` and commit assignments/*/facts/"
@@ -115,13 +121,12 @@ def test_frozen_facts_are_fresh_against_the_reference(tmp_path: Path) -> None:
     freeze(into=tmp_path)
     for exercise in course.exercises:
         for configuration in exercise.configurations:
-            shipped = FrozenFacts(exercise).load(configuration, digest=None)
-            now = FrozenFacts(exercise, tmp_path / exercise.id).load(configuration, digest=None)
-            assert shipped is not None and now is not None
-            assert shipped["structures"] == now["structures"], (exercise.id, configuration)
-            assert shipped["tensors"].keys() == now["tensors"].keys()
-            for key, value in shipped["tensors"].items():
-                frozen, recomputed = _tensors(value), _tensors(now["tensors"][key])
+            structures, tensors = _frozen_files(FrozenFacts(exercise), configuration)
+            now, now_tensors = _frozen_files(FrozenFacts(exercise, tmp_path / exercise.id), configuration)
+            assert structures == now, (exercise.id, configuration)
+            assert tensors.keys() == now_tensors.keys()
+            for key, value in tensors.items():
+                frozen, recomputed = _tensors(value), _tensors(now_tensors[key])
                 assert frozen.keys() == recomputed.keys(), key
                 same = recomputed_agrees if _computed_by_the_reference(key) else torch.equal
                 for name, tensor in frozen.items():
@@ -133,9 +138,8 @@ def _frozen_outputs() -> list[torch.Tensor]:
     found = []
     for exercise in Course.load(ROOT).exercises:
         for configuration in exercise.configurations:
-            stored = FrozenFacts(exercise).load(configuration, digest=None)
-            assert stored is not None
-            for key, value in stored["tensors"].items():
+            _, tensors = _frozen_files(FrozenFacts(exercise), configuration)
+            for key, value in tensors.items():
                 if _computed_by_the_reference(key):
                     found += _tensors(value).values()
     return found
