@@ -15,25 +15,32 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import importlib
 import io
 import json
 import os
 import shutil
-import signal
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader import __version__, settings, silence_missing_numpy
+from grader import __version__, settings
 from grader.course import Course, Exercise
 from grader.fingerprint import fingerprint
 from grader.intake import Entry, IntakeError, discover, extract
-from grader.judge.launch import judge_arguments, judge_options, judge_time_bound, protected_paths
-from grader.report.from_pytest import build_report
+from grader.judge.launch import (
+    JudgeJob,
+    JudgeRun,
+    exit_code,
+    finished,
+    fork_judge,
+    prepare_warm_parent,
+    protected_paths,
+    report_of,
+    stop_judge,
+)
 from grader.report.gradebook import (
     GRADED,
     INCOMPLETE,
@@ -68,11 +75,11 @@ class _Job:
     entry: Entry
     work: Path
     copy: Snapshot
+    judge: JudgeJob
     started: float
     created: str
     deadline: float
     pid: int = 0
-    result: StudentResult | None = field(default=None)
 
 
 def grade_batch(
@@ -195,14 +202,26 @@ class _Runner:
                 StudentResult(id=entry.id, name=entry.name, status=GRADED, report=previous, reused=True)
             )
             return None
+        judge_work = work / "judge"
+        judge_work.mkdir(mode=0o700)
+        judge = JudgeJob(
+            course_dir=self.course_dir,
+            exercises=self.exercises,
+            submission=copy.folder,
+            seed_material=copy.submission.sha256,
+            timeout_s=self.timeout_s,
+            hidden=True,  # batch grading is the instructor's: every check counts
+            work=judge_work,
+        )
         now = time.monotonic()
         return _Job(
             entry=entry,
             work=work,
             copy=copy,
+            judge=judge,
             started=now,
             created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            deadline=now + judge_time_bound(self.timeout_s, len(self.exercises)),
+            deadline=now + judge.time_bound,
         )
 
     def _previous(self, entry: Entry, copy: Snapshot) -> Report | None:
@@ -225,59 +244,16 @@ class _Runner:
 
     def _launch(self, job: _Job) -> None:
         if self.zygote is None:
-            self._warm_up()
-        assert self.zygote is not None
+            self.zygote = Zygote.start(protected=protected_paths(self.course_dir))
+            prepare_warm_parent()
         zygote_fd = self.zygote.fork()
         job.started = time.monotonic()
-        job.deadline = job.started + judge_time_bound(self.timeout_s, len(self.exercises))
-        options = judge_options(
-            submission=job.copy.folder,
-            seed_material=job.copy.submission.sha256,
-            timeout_s=self.timeout_s,
-            raw_path=job.work / "raw.json",
-            hidden=True,  # batch grading is the instructor's: every check counts
-        )
-        arguments = judge_arguments(
-            course_dir=self.course_dir,
-            exercises=self.exercises,
-            options=[*options, f"--zygote-fd={zygote_fd}"],
-        )
-        pid = os.fork()
-        if pid == 0:
-            code = 3
-            try:
-                os.setpgid(0, 0)
-                log = os.open(job.work / "judge.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                os.dup2(log, 1)
-                os.dup2(log, 2)
-                os.chdir(job.work)
-                import pytest
-
-                code = int(pytest.main(arguments))
-            finally:
-                os._exit(code)
-        os.close(zygote_fd)
-        job.pid = pid
-        self.running[pid] = job
-
-    def _warm_up(self) -> None:
-        """Start the zygote, then import what every judge needs, once, computing nothing."""
-        self.zygote = Zygote.start(protected=protected_paths(self.course_dir))
-        for name in [k for k in os.environ if k.startswith("PYTEST_")]:
-            del os.environ[name]
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        silence_missing_numpy()
-        import pytest  # noqa: F401
-        import pytest_jsonreport.plugin  # noqa: F401
-        import torch  # noqa: F401
-        from _pytest.config import default_plugins
-
-        import grader.judge.plugin  # noqa: F401
-
-        # pytest imports its built-in plugins in every judge unless the parent has them.
-        for name in default_plugins:
-            with contextlib.suppress(ImportError):
-                importlib.import_module(f"_pytest.{name}")
+        job.deadline = job.started + job.judge.time_bound
+        try:
+            job.pid = fork_judge(job.judge, zygote_fd=zygote_fd)
+        finally:
+            os.close(zygote_fd)
+        self.running[job.pid] = job
 
     def _reap(self, *, block: bool) -> None:
         while True:
@@ -285,38 +261,24 @@ class _Runner:
                 done, status = os.waitpid(pid, os.WNOHANG)
                 if done:
                     del self.running[pid]
-                    self._finish(job, status)
+                    late = time.monotonic() > job.deadline
+                    self._record(
+                        job, self._report(job, finished(job.judge, None if late else exit_code(status)))
+                    )
                     return
                 if time.monotonic() > job.deadline:
-                    with contextlib.suppress(OSError):
-                        os.killpg(pid, signal.SIGKILL)
+                    stop_judge(pid)
             if not block:
                 return
             time.sleep(0.01)
 
-    def _finish(self, job: _Job, status: int) -> None:
-        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-        try:
-            raw = json.loads((job.work / "raw.json").read_text())
-        except (OSError, ValueError):
-            raw = None
-        error = None
-        if code not in (0, 1) or raw is None:
-            log = ""
-            with contextlib.suppress(OSError):
-                log = (job.work / "judge.log").read_text(errors="replace")[-3000:]
-            error = f"the judge stopped with status {code}:\n{log}"
-        self._record(job, self._report(job, raw, error))
-
-    def _report(self, job: _Job, raw: dict[str, Any] | None, error: str | None) -> Report:
-        return build_report(
-            raw=raw,
-            exercises=self.exercises,
+    def _report(self, job: _Job, run: JudgeRun) -> Report:
+        return report_of(
+            job.judge,
+            run,
             submission=job.copy.submission,
             created=job.created,
             duration_s=time.monotonic() - job.started,
-            error=error,
-            course_dir=self.course_dir,
         )
 
     def _record(self, job: _Job, report: Report) -> None:
@@ -335,8 +297,7 @@ class _Runner:
     def close(self) -> None:
         """End running judges (an interrupted run) and the zygote; finished reports stay."""
         for pid, job in list(self.running.items()):
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
+            stop_judge(pid)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
             shutil.rmtree(job.work, ignore_errors=True)
@@ -352,9 +313,12 @@ class _DaskRunner(_Runner):
     def run(self, entries: tuple[Entry, ...]) -> list[StudentResult]:
         from distributed import Client, as_completed
 
-        from grader.remote import grade_packed, pack
+        from grader.remote import grade_packed, pack, pack_course
 
         with Client(self.scheduler) as client:
+            # The instructor's course travels with the tasks: workers grade with it, not with
+            # whatever course their installed grader holds.
+            course = client.scatter(pack_course(self.course_dir), broadcast=True)
             futures = {}
             for entry in entries:
                 job = self._prepare(entry)
@@ -363,6 +327,7 @@ class _DaskRunner(_Runner):
                 future = client.submit(
                     grade_packed,
                     pack(job.copy.folder),
+                    course=course,
                     assignments=[e.id for e in self.exercises],
                     timeout_s=self.timeout_s,
                     key=f"grade-{entry.id}-{job.copy.submission.sha256[:16]}",
@@ -378,7 +343,7 @@ class _DaskRunner(_Runner):
             # The worker graded a copy: the report names the instructor's submission.
             report = replace(report_from_dict(future.result()), submission=job.copy.submission)
         except Exception as error:  # a worker or the cluster failed, not the submission
-            report = self._report(
-                job, None, f"the cluster could not grade it: {type(error).__name__}: {error}"
-            )
+            why = f"the cluster could not grade it: {type(error).__name__}: {error}"
+            run = JudgeRun(returncode=None, raw=None, log="", time_bound=job.judge.time_bound, not_run=why)
+            report = self._report(job, run)
         self._record(job, report)

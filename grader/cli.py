@@ -282,7 +282,7 @@ def list_command(course_dir: Path, checks: bool) -> None:
     for listing in listings:
         table.add_row(listing.id, listing.title, f"{listing.max_score:g}")
         if checks:
-            for name, points, hidden in listing.checks:
-                label = f"{name} (hidden: needs the reference)" if hidden else name
-                table.add_row("", f"[dim]{escape(label)}[/]", f"[dim]{points:g}[/]")
+            for check in listing.checks:
+                label = f"{check.name} (hidden: needs the reference)" if check.hidden else check.name
+                table.add_row("", f"[dim]{escape(label)}[/]", f"[dim]{check.points:g}[/]")
     Console().print(table)

@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from grader import settings
 from grader.course import Course, Exercise
 from grader.fingerprint import fingerprint
 from grader.sandbox.messages import Structure
+from grader.sandbox.protocol import ProtocolError
 
 
 def facts_key(course: Course, exercise: Exercise, configuration: str, seed_material: str) -> str:
@@ -78,6 +80,66 @@ def source_digest(course: Course, exercise: Exercise) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, kw_only=True)
+class VariantRecord:
+    """One accepted variant's facts at one configuration, as stored."""
+
+    full: Structure  # at the configuration's full input size, on meta
+    small: Structure  # at the judge's small input size
+    weights: dict[str, Any]  # reference parameter path → tensor, drawn by the judge
+    output: Any  # the reference's output on the judge's input, with those weights
+    layers: dict[str, Any]  # each layer's output on that input
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredFacts:
+    """One configuration's facts, as stored: the judge's input and each variant's record.
+
+    The only place that knows how they are laid out in a facts file pair (``_read``,
+    ``_write``): structures keyed ``<variant>/full`` and ``<variant>/small`` in the JSON,
+    tensors ``inputs`` and ``<variant>/weights|output|layers`` in the ``torch.save`` file.
+    """
+
+    inputs: Any
+    variants: dict[str, VariantRecord]
+    header: dict[str, Any] = field(default_factory=dict)
+
+    def _structures(self) -> dict[str, Structure]:
+        structures = {}
+        for name, record in self.variants.items():
+            structures[f"{name}/full"] = record.full
+            structures[f"{name}/small"] = record.small
+        return structures
+
+    def _tensors(self) -> dict[str, Any]:
+        tensors: dict[str, Any] = {"inputs": self.inputs}
+        for name, record in self.variants.items():
+            tensors[f"{name}/weights"] = record.weights
+            tensors[f"{name}/output"] = record.output
+            tensors[f"{name}/layers"] = record.layers
+        return tensors
+
+    @classmethod
+    def _from_files(cls, header: dict[str, Any], tensors: dict[str, Any]) -> StoredFacts:
+        structures = {k: Structure.from_json(v) for k, v in header.pop("structures").items()}
+        # In the order they were written: the tensors file keeps it, the sorted JSON does not.
+        names = [key.removesuffix("/output") for key in tensors if key.endswith("/output")]
+        return cls(
+            inputs=tensors["inputs"],
+            variants={
+                name: VariantRecord(
+                    full=structures[f"{name}/full"],
+                    small=structures[f"{name}/small"],
+                    weights=tensors[f"{name}/weights"],
+                    output=tensors[f"{name}/output"],
+                    layers=tensors[f"{name}/layers"],
+                )
+                for name in names
+            },
+            header=header,
+        )
+
+
 class FrozenFacts:
     """Facts at the public seed, one pair of files per configuration, beside the exercise.
 
@@ -92,25 +154,18 @@ class FrozenFacts:
     def paths(self, configuration: str) -> tuple[Path, Path]:
         return self.directory / f"{configuration}.json", self.directory / f"{configuration}.pt"
 
-    def load(self, configuration: str, *, digest: str | None) -> dict[str, Any] | None:
+    def load(self, configuration: str, *, digest: str | None) -> StoredFacts | None:
         def fits(header: dict[str, Any]) -> bool:
             return header.get("format") == FROZEN_FORMAT and digest in (None, header.get("source_digest"))
 
         return _read(*self.paths(configuration), accept=fits)
 
-    def save(
-        self,
-        configuration: str,
-        *,
-        digest: str,
-        structures: dict[str, Structure],
-        tensors: dict[str, Any],
-    ) -> list[Path]:
+    def save(self, configuration: str, *, digest: str, facts: StoredFacts) -> list[Path]:
         import torch
 
         meta, tensor_path = self.paths(configuration)
         header = {"format": FROZEN_FORMAT, "source_digest": digest, "torch": torch.__version__}
-        _write(meta, tensor_path, header=header, structures=structures, tensors=tensors)
+        _write(meta, tensor_path, header=header, facts=facts)
         for path in (meta, tensor_path):
             path.chmod(0o644)  # committed and shipped: readable like the code beside it
         return [meta, tensor_path]
@@ -122,42 +177,37 @@ class FactsStore:
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
 
-    def load(self, key: str) -> dict[str, Any] | None:
+    def load(self, key: str) -> StoredFacts | None:
         return None if self.directory is None else _read(*self._paths(key))
 
-    def save(self, key: str, *, structures: dict[str, Structure], tensors: dict[str, Any]) -> None:
+    def save(self, key: str, *, facts: StoredFacts) -> None:
         if self.directory is not None:
-            _write(*self._paths(key), header={}, structures=structures, tensors=tensors)
+            _write(*self._paths(key), header={}, facts=facts)
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         assert self.directory is not None
         return self.directory / f"{key}.json", self.directory / f"{key}.pt"
 
 
-def _read(meta: Path, tensors: Path, accept: Any = None) -> dict[str, Any] | None:
+def _read(meta: Path, tensors: Path, accept: Any = None) -> StoredFacts | None:
     """A facts file pair (JSON header and structures, ``torch.save`` tensors); None if it is
-    missing, unreadable, or its header is not accepted."""
+    missing, unreadable, of another layout, or its header is not accepted."""
     try:
-        data = json.loads(meta.read_text())
-        if accept is not None and not accept(data):
+        header = json.loads(meta.read_text())
+        if accept is not None and not accept(header):
             return None
-        data["tensors"] = _load_tensors(tensors)
-    except (OSError, ValueError, RuntimeError):
+        return StoredFacts._from_files(header, _load_tensors(tensors))
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError, AttributeError, ProtocolError):
         return None
-    data["structures"] = {k: Structure.from_json(v) for k, v in data["structures"].items()}
-    return data
 
 
-def _write(
-    meta: Path, tensor_path: Path, *, header: dict[str, Any], structures: dict[str, Structure], tensors: Any
-) -> None:
+def _write(meta: Path, tensor_path: Path, *, header: dict[str, Any], facts: StoredFacts) -> None:
     import torch
 
     meta.parent.mkdir(parents=True, exist_ok=True)
-    _atomic(tensor_path, lambda f: torch.save(tensors, f))
-    text = json.dumps(
-        {**header, "structures": {k: s.to_json() for k, s in structures.items()}}, sort_keys=True
-    )
+    _atomic(tensor_path, lambda f: torch.save(facts._tensors(), f))
+    structures = {k: s.to_json() for k, s in facts._structures().items()}
+    text = json.dumps({**header, "structures": structures}, sort_keys=True)
     _atomic(meta, lambda f: f.write(text.encode() + b"\n"))
 
 

@@ -63,9 +63,7 @@ def freeze(
             files: list[Path] = []
             for configuration in exercise.configurations:
                 stored = Reference(session=session, exercise=exercise).computed(configuration)
-                files += store.save(
-                    configuration, digest=digest, structures=stored["structures"], tensors=stored["tensors"]
-                )
+                files += store.save(configuration, digest=digest, facts=stored)
             session.close_exercise(exercise)
             frozen.append(
                 FrozenExercise(

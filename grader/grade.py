@@ -12,10 +12,10 @@ from pathlib import Path
 
 from grader import settings
 from grader.course import Course
-from grader.judge.launch import collect_checks, protected_paths, run_judge
-from grader.report.from_pytest import build_report
+from grader.judge.launch import JudgeJob, collect_checks, protected_paths, report_of, run_subprocess
 from grader.report.json_report import write_json
 from grader.report.model import Report
+from grader.report.record import CollectedCheck
 from grader.sandbox.client import start_method as sandbox_start_method
 from grader.sandbox.zygote import Zygote
 from grader.submission import snapshot
@@ -38,37 +38,32 @@ def submit(
     started = time.monotonic()
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     exercises = Course.load(course_dir).select(list(assignments))
-    with tempfile.TemporaryDirectory(prefix="grader-submission-") as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="grader-submission-") as folder,
+        tempfile.TemporaryDirectory(prefix="grader-judge-") as work,
+    ):
         copy = snapshot(path, Path(folder))
         # Warming torch in the zygote is the longest step: start it before the judge.
         os.chmod(folder, 0o755)  # readable by the sandbox's own uid, when it has one
         forking = sandbox_start_method(start_method) == "fork"
         zygote = Zygote.start(protected=protected_paths(course_dir)) if forking else None
+        job = JudgeJob(
+            course_dir=course_dir,
+            exercises=exercises,
+            submission=copy.folder,
+            seed_material=copy.submission.sha256,
+            timeout_s=timeout_s,
+            hidden=hidden,
+            work=Path(work),
+            start_method=start_method,
+        )
         try:
-            run = run_judge(
-                course_dir=course_dir,
-                exercises=exercises,
-                submission=copy.folder,
-                seed_material=copy.submission.sha256,
-                timeout_s=timeout_s,
-                start_method=start_method,
-                zygote=zygote,
-                hidden=hidden,
-            )
+            run = run_subprocess(job, zygote=zygote)
         finally:
             if zygote is not None:
                 zygote.close()
-    error = None
-    if not run.completed:
-        error = f"the judge stopped with status {run.returncode}:\n{run.log[-3000:]}"
-    report = build_report(
-        raw=run.raw,
-        exercises=exercises,
-        submission=copy.submission,
-        created=created,
-        duration_s=time.monotonic() - started,
-        error=error,
-        course_dir=course_dir,
+    report = report_of(
+        job, run, submission=copy.submission, created=created, duration_s=time.monotonic() - started
     )
     if json_path is not None:
         write_json(report, json_path)
@@ -80,7 +75,7 @@ class ExerciseListing:
     id: str
     title: str
     max_score: float
-    checks: tuple[tuple[str, float, bool], ...]  # name, points, hidden
+    checks: tuple[CollectedCheck, ...]
 
 
 def list_exercises(*, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> list[ExerciseListing]:
@@ -90,10 +85,8 @@ def list_exercises(*, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> list[Ex
         ExerciseListing(
             id=exercise.id,
             title=exercise.title,
-            max_score=sum(c["points"] for c in checks if c["exercise"] == exercise.id),
-            checks=tuple(
-                (c["name"], c["points"], c["hidden"]) for c in checks if c["exercise"] == exercise.id
-            ),
+            max_score=sum(c.points for c in checks if c.exercise == exercise.id),
+            checks=tuple(c for c in checks if c.exercise == exercise.id),
         )
         for exercise in course.exercises
     ]

@@ -29,7 +29,8 @@ CHILD_LIMITS = {
     "processes": 64,
 }
 
-#: Exit status of a child whose sandbox could not be set up (before any student code ran).
+#: Exit status of a child whose sandbox could not be set up (before any student code ran),
+#: and of a zygote that failed.
 SANDBOX_FAILED_EXIT = 70
 #: Exit status of a child whose own code failed after student code ran (student code can
 #: break Python or torch for it).
@@ -39,9 +40,20 @@ CHILD_CRASHED_EXIT = 71
 MAX_HEADER_BYTES = 1 * 1024**2
 MAX_BLOB_BYTES = 64 * 1024**2
 MAX_BLOBS = 256
+#: Caps on a structure a child describes: layers, and the torch calls it records for hints.
+MAX_LAYERS = 2000
+MAX_OPS = 2000
+MAX_RECORDED_OPS = 500
+#: Caps on the text of a child's error: its message and the student's traceback.
+MAX_ERROR_MESSAGE_CHARS = 2000
+MAX_TRACEBACK_CHARS = 4000
+#: Largest control message between the judge and the zygote (JSON).
+MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
 
-#: How much of a child's captured stdout/stderr is shown in a message.
-OUTPUT_TAIL_BYTES = 2000
+#: What a child prints is kept as its first and last bytes (the count of those dropped in
+#: between is reported); printing more costs nothing but the truncation.
+OUTPUT_HEAD_BYTES = 64 * 1024
+OUTPUT_TAIL_BYTES = 64 * 1024
 
 #: Largest submission folder the grader copies (bytes, files).
 MAX_SUBMISSION_BYTES = 20 * 1024**2
@@ -86,6 +98,9 @@ EXIT_OK = 0
 EXIT_BELOW_THRESHOLD = 1
 EXIT_USAGE = 2
 EXIT_GRADER_FAILED = 3
+
+#: pytest's exit statuses that mean the judge ran every check (some may have failed).
+JUDGE_GRADED_EXITS = (0, 1)
 
 #: What a shipped starter or autograder installs: the torch the frozen facts were computed
 #: with (its CPU build), on the Python the grader is tested with.

@@ -23,6 +23,7 @@ from grader.course import Course
 from grader.freeze import stale_facts
 from grader.judge.launch import collect_checks
 from grader.report.classroom import runner_id
+from grader.report.record import CollectedCheck
 from grader.submission import UsageError
 
 #: Where a starter keeps the grader, out of the way of the student's files.
@@ -108,18 +109,18 @@ def _copy_grader(course: Course, destination: Path, *, with_reference: bool) -> 
         shutil.copytree(course.reference_dir, destination / "reference", ignore=_NEVER_COPIED)
 
 
-def _values(course: Course, checks: list[dict]) -> dict[str, str]:
+def _values(course: Course, checks: list[CollectedCheck]) -> dict[str, str]:
     rows = []
     for exercise in course.exercises:
-        mine = [c for c in checks if c["exercise"] == exercise.id]
-        visible = sum(c["points"] for c in mine if not c["hidden"])
-        hidden = sum(c["points"] for c in mine if c["hidden"])
+        mine = [c for c in checks if c.exercise == exercise.id]
+        visible = sum(c.points for c in mine if not c.hidden)
+        hidden = sum(c.points for c in mine if c.hidden)
         rows.append(
             f"| {exercise.title} | `{exercise.module}.py` | `{exercise.builder}()` "
             f"| {visible:g} | {hidden:g} |"
         )
     step = settings.CLASSROOM_STEP
-    runners = [runner_id(points) for points in sorted({c["points"] for c in checks if not c["hidden"]})]
+    runners = [runner_id(points) for points in sorted({c.points for c in checks if not c.hidden})]
     for runner in runners:
         if not re.fullmatch(r"[A-Za-z0-9]+", runner):
             raise ValueError(f"Classroom's reporter cannot parse the runner id {runner!r}")
@@ -157,10 +158,10 @@ def _files(root: Path) -> Iterator[str]:
             yield path.relative_to(root).as_posix()
 
 
-def _shipped(path: Path, checks: list[dict], files: tuple[str, ...] | None = None) -> Shipped:
+def _shipped(path: Path, checks: list[CollectedCheck], files: tuple[str, ...] | None = None) -> Shipped:
     return Shipped(
         path=path,
         files=files if files is not None else tuple(_files(path)),
-        visible_points=sum(c["points"] for c in checks if not c["hidden"]),
-        hidden_points=sum(c["points"] for c in checks if c["hidden"]),
+        visible_points=sum(c.points for c in checks if not c.hidden),
+        hidden_points=sum(c.points for c in checks if c.hidden),
     )

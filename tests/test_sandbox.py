@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import textwrap
 import time
@@ -12,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.client import TIMEOUT, Sandbox, SpawnLauncher, SubmissionFailed, default_launcher
-from grader.sandbox.protocol import ChildErrorKind, Target
+from grader import settings
+from grader.failures import FailureKind
+from grader.sandbox.client import Sandbox, SpawnLauncher, SubmissionFailed, default_launcher
+from grader.sandbox.protocol import Target
+from grader.sandbox.zygote import ExitStatus
 from tests.conftest import survivors
 
 GOOD = """
@@ -75,31 +79,90 @@ def test_timeout_kills_everything_the_child_started(launcher, tmp_path: Path) ->
     sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, hang=hang), timeout_s=1.5)
     started = time.monotonic()
     failure = _failure(sandbox, "hang").failure
-    assert failure.kind == TIMEOUT
+    assert failure.kind is FailureKind.TIMEOUT
     assert "did not finish within 1.5 s" in failure.message
     assert time.monotonic() - started < 8
     assert survivors(marker) == [], "a process the child started survived the timeout"
-    assert _failure(sandbox, "hang").failure.kind == TIMEOUT, "a hung target is not asked again"
+    assert _failure(sandbox, "hang").failure.kind is FailureKind.TIMEOUT, "a hung target is not asked again"
     assert sandbox.inspect(_target("good"), (1, 3, 8, 8)).output.shape == (1, 4, 6, 6)
     sandbox.close()
 
 
 @pytest.mark.parametrize(
-    ("source", "words"),
+    ("source", "kind", "words"),
     [
-        ("import os\nos._exit(3)\n", "exited with status 3"),
-        ("import ctypes\nctypes.string_at(0)\n", "SIGSEGV"),
-        ("import os\nos.abort()\n", "was killed by SIG"),
+        ("import os\nos._exit(3)\n", FailureKind.EXITED, "exited with status 3"),
+        ("import ctypes\nctypes.string_at(0)\n", FailureKind.SIGNAL, "SIGSEGV"),
+        ("import os\nos.abort()\n", FailureKind.SIGNAL, "was killed by SIG"),
     ],
     ids=["os._exit", "segfault", "abort"],
 )
-def test_a_child_that_dies_fails_the_request_and_is_replaced(launcher, tmp_path: Path, source, words) -> None:
+def test_a_child_that_dies_fails_the_request_and_is_replaced(
+    launcher, tmp_path: Path, source, kind, words
+) -> None:
     sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, dying=source))
     failure = _failure(sandbox, "dying").failure
-    assert failure.kind == "died"
+    assert failure.kind is kind
     assert words in failure.message
     assert sandbox.inspect(_target("good"), (1, 3, 8, 8)).output.shape == (1, 4, 6, 6)
     sandbox.close()
+
+
+class _Recording:
+    """A launcher that keeps how each child ended."""
+
+    def __init__(self, inner, statuses=None) -> None:
+        self.inner = inner
+        self.statuses = statuses
+        self.ended: list[ExitStatus] = []
+
+    def start(self, **options):
+        return self.inner.start(**options)
+
+    def wait(self, child, timeout: float):
+        status = self.inner.wait(child, timeout)
+        if status is not None and self.statuses:
+            status = self.statuses.pop(0)
+        if status is not None:
+            self.ended.append(status)
+        return status
+
+
+def test_cpu_time_is_measured_however_the_child_ended(launcher, tmp_path: Path) -> None:
+    busy = """
+    import os, time
+    started = time.process_time()
+    while time.process_time() - started < 1.0:
+        pass
+    os._exit(5)
+    """
+    recording = _Recording(launcher)
+    sandbox = Sandbox(launcher=recording, submission=_submission(tmp_path, busy=busy))
+    assert _failure(sandbox, "busy").failure.kind is FailureKind.EXITED
+    assert recording.ended[0].code == 5
+    assert 0.9 < recording.ended[0].cpu_s < 5
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGXCPU])
+def test_the_cpu_limit_is_named_from_the_time_used(launcher, tmp_path: Path, how: int) -> None:
+    # The kernel sends SIGXCPU at the limit, but a pid namespace's first process ignores it
+    # and is SIGKILLed at the hard limit: either way, the CPU time used is over the limit.
+    limit = settings.CHILD_LIMITS["cpu_s"]
+    ended = ExitStatus(signal=how, cpu_s=limit + 0.5 if how == signal.SIGKILL else 3.0)
+    recording = _Recording(launcher, statuses=[ended])
+    sandbox = Sandbox(launcher=recording, submission=_submission(tmp_path, dying="import os\nos._exit(0)\n"))
+    failure = _failure(sandbox, "dying").failure
+    assert failure.kind is FailureKind.CPU_LIMIT
+    assert f"more than {limit} s of CPU time, the grader's limit" in failure.message
+
+
+def test_a_kill_by_someone_else_is_said_as_it_is(launcher, tmp_path: Path) -> None:
+    recording = _Recording(launcher, statuses=[ExitStatus(signal=signal.SIGKILL, cpu_s=0.2)])
+    sandbox = Sandbox(launcher=recording, submission=_submission(tmp_path, dying="import os\nos._exit(0)\n"))
+    failure = _failure(sandbox, "dying").failure
+    assert failure.kind is FailureKind.SIGNAL
+    assert "was killed by SIGKILL (by the system or another process, not by the grader)" in failure.message
+    assert "memory" not in failure.message, "a cause is never guessed"
 
 
 def test_memory_blow_up_is_reported(launcher, tmp_path: Path) -> None:
@@ -110,24 +173,78 @@ def test_memory_blow_up_is_reported(launcher, tmp_path: Path) -> None:
     """
     sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, greedy=greedy), memory_bytes=2**30)
     failure = _failure(sandbox, "greedy").failure
-    assert failure.kind == ChildErrorKind.OUT_OF_MEMORY.value
+    assert failure.kind is FailureKind.MEMORY_LIMIT
+    assert "more than 1 GiB of memory, the grader's limit, during build at greedy.py:4" in failure.message
     sandbox.close()
 
 
-def test_output_is_captured_and_truncated_never_mixed_with_the_protocol(launcher, tmp_path: Path) -> None:
+def test_too_many_open_files_names_the_limit(launcher, tmp_path: Path) -> None:
+    hoarder = """
+    def build():
+        return [open("/dev/null") for _ in range(100_000)]
+    """
+    sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, hoarder=hoarder))
+    failure = _failure(sandbox, "hoarder").failure
+    assert failure.kind is FailureKind.OTHER_LIMIT
+    limit = settings.CHILD_LIMITS["open_files"]
+    assert f"opened more than {limit} files at once, the grader's limit, during build" in failure.message
+    sandbox.close()
+
+
+def test_output_is_kept_as_head_and_tail_and_fails_nothing(launcher, tmp_path: Path) -> None:
     noisy = """
     import sys
-    print("x" * 5_000_000)
+    from torch import nn
+    print("the start of the noise")
+    print("x" * 50_000_000)
     sys.stderr.write("the end of the noise")
     def build():
+        print("y" * 1_000_000)
+        return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+    def broken():
         raise ValueError("boom")
     """
     sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, noisy=noisy))
-    failure = _failure(sandbox, "noisy").failure
-    assert failure.kind == ChildErrorKind.BUILDER_RAISED.value
+    structure = sandbox.inspect(_target("noisy"), (1, 3, 8, 8))
+    assert structure.output.shape == (1, 4, 6, 6)
+    with pytest.raises(SubmissionFailed) as caught:
+        sandbox.inspect(Target(module="noisy", builder="broken"), (1, 3, 8, 8))
+    failure = caught.value.failure
+    assert failure.kind is FailureKind.BUILDER_RAISED
     assert "ValueError: boom" in failure.message
-    assert failure.output.endswith("the end of the noise")
-    assert len(failure.output) < 3000
+    assert failure.output.startswith("the start of the noise")
+    assert "the end of the noise" in failure.output
+    kept = settings.OUTPUT_HEAD_BYTES + settings.OUTPUT_TAIL_BYTES
+    dropped = len("the start of the noise\n") + 50_000_001 + len("the end of the noise") + 1_000_001 - kept
+    assert f"{dropped:,} bytes of output not kept" in failure.output
+    assert len(failure.output) < kept + 100
+    sandbox.close()
+
+
+def test_an_exception_in_student_code_carries_their_traceback(launcher, tmp_path: Path) -> None:
+    layered = """
+    from torch import nn
+
+    class Block(nn.Module):
+        def forward(self, x):
+            return helper(x)
+
+    def helper(x):
+        return x.view(-1, 7)
+
+    def build():
+        return Block()
+    """
+    sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, layered=layered))
+    failure = _failure(sandbox, "layered").failure
+    assert failure.kind is FailureKind.FORWARD_RAISED
+    assert failure.where == "layered.py:9"
+    lines = failure.traceback.splitlines()
+    assert lines[0] == "Traceback (your code, most recent call last):"
+    assert 'File "layered.py", line 6, in forward' in failure.traceback
+    assert 'File "layered.py", line 9, in helper' in failure.traceback
+    assert lines[-1].startswith("RuntimeError: shape '[-1, 7]' is invalid")
+    assert "grader" not in failure.traceback, "only the student's own frames"
     sandbox.close()
 
 
@@ -138,7 +255,7 @@ def test_keyboard_interrupt_and_signals_to_the_judge_are_contained(launcher, tmp
     """
     sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, rude=rude))
     failure = _failure(sandbox, "rude").failure
-    assert failure.kind == ChildErrorKind.EXITED.value
+    assert failure.kind is FailureKind.EXITED
     assert "KeyboardInterrupt" in failure.message
     sandbox.close()
 

@@ -1,45 +1,11 @@
-"""What a failed check tells the student: a message, a hint, and a layer table."""
+"""How a check fails: with a message, hints, a layer table and the kind of failure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import NoReturn
 
-
-@dataclass(frozen=True, kw_only=True)
-class LayerRow:
-    """One line of the student-beside-reference layer table."""
-
-    student: str
-    reference: str
-    differs: bool
-    first_difference: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "student": self.student,
-            "reference": self.reference,
-            "differs": self.differs,
-            "first_difference": self.first_difference,
-        }
-
-
-@dataclass(frozen=True, kw_only=True)
-class Feedback:
-    """Expected, found, and what to try; the table is shown for shape and behaviour failures."""
-
-    message: str
-    hints: tuple[str, ...] = ()
-    layers: tuple[LayerRow, ...] = field(default=())
-    output: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "message": self.message,
-            "hints": list(self.hints),
-            "layers": [row.to_json() for row in self.layers],
-            "output": self.output,
-        }
+from grader.failures import FailureKind
+from grader.report.record import Feedback, LayerRow
 
 
 class CheckFailed(AssertionError):
@@ -56,6 +22,12 @@ def fail(
     hints: tuple[str, ...] | list[str] = (),
     layers: tuple[LayerRow, ...] = (),
     output: str = "",
+    traceback: str = "",
+    failure: FailureKind = FailureKind.CHECK_FAILED,
 ) -> NoReturn:
     unique = tuple(dict.fromkeys(h for h in hints if h))
-    raise CheckFailed(Feedback(message=message, hints=unique, layers=layers, output=output))
+    raise CheckFailed(
+        Feedback(
+            failure=failure, message=message, hints=unique, layers=layers, output=output, traceback=traceback
+        )
+    )

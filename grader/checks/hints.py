@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 
-from grader import settings
 from grader.checks.layers import describe, effective_padding, shape_text
-from grader.sandbox.client import DIED, TIMEOUT, Failure
+from grader.failures import Failure, FailureKind
 from grader.sandbox.messages import Layer, OutputInfo, Structure
-from grader.sandbox.protocol import ChildErrorKind
 
 RELU_CALL_HINT = (
     "`x = nn.ReLU(x)` builds a new ReLU layer instead of applying one (the seed's closing "
@@ -23,26 +21,37 @@ _ADD_OPS = {"add", "add_", "__add__", "__iadd__", "__radd__"}
 
 
 def for_failure(failure: Failure, *, builder: str) -> list[str]:
-    text = failure.message
+    """What to try, chosen by the kind of failure; for an exception in student code, also
+    by torch's own error text (torch's errors have no types of their own)."""
     kind = failure.kind
-    if kind == ChildErrorKind.NOT_IMPLEMENTED.value:
-        return [f"Fill in {builder}(): the stub from student_template/ still raises NotImplementedError."]
-    if kind == ChildErrorKind.SYNTAX_ERROR.value:
-        return [f"Fix the syntax error at {failure.where}; the file cannot be imported until then."]
-    if kind == ChildErrorKind.MISSING_BUILDER.value:
-        return [f"Define `def {builder}(...)` with the signature given in student_template/."]
-    if kind == TIMEOUT:
-        return ["Look for a loop that never ends, or work far larger than the exercise needs."]
-    if kind == DIED and "changed Python or torch" in text:
-        return ["Do not patch torch, builtins or the grader: only what your module computes is graded."]
-    if kind == DIED:
-        return ["Your code ended the process (os._exit, a crash, or too much memory)."]
+    fixed = {
+        FailureKind.NOT_IMPLEMENTED: (
+            f"Fill in {builder}(): the stub from student_template/ still raises NotImplementedError."
+        ),
+        FailureKind.SYNTAX_ERROR: (
+            f"Fix the syntax error at {failure.where}; the file cannot be imported until then."
+        ),
+        FailureKind.MISSING_BUILDER: (
+            f"Define `def {builder}(...)` with the signature given in student_template/."
+        ),
+        FailureKind.TIMEOUT: "Look for a loop that never ends, or work far larger than the exercise needs.",
+        FailureKind.CPU_LIMIT: "Look for a loop that never ends, or work far larger than the exercise needs.",
+        FailureKind.MEMORY_LIMIT: (
+            "The exercise needs little memory: look for tensors far larger than its shapes, or a list "
+            "that keeps growing."
+        ),
+        FailureKind.CHILD_CODE_FAILED: (
+            "Do not patch torch, builtins or the grader: only what your module computes is graded."
+        ),
+        FailureKind.EXITED: "Do not exit: return the module from the builder and the tensor from forward.",
+        FailureKind.SIGNAL: "The process crashed; the output below may say where.",
+    }
+    if kind in fixed:
+        return [fixed[kind]]
+    if kind not in (FailureKind.FORWARD_RAISED, FailureKind.BUILDER_RAISED, FailureKind.IMPORT_ERROR):
+        return []
+    text = failure.message
     hints = []
-    if "File too large" in text:
-        hints.append(
-            f"Your code printed more than {settings.CHILD_LIMITS['file_bytes'] // 1024**2} MiB; "
-            "print less (the grader keeps only that much of your output)."
-        )
     if "ReLU" in text and ("got (ReLU" in text or "'ReLU'" in text or "ReLU object" in text):
         hints.append(RELU_CALL_HINT)
     if "is not on the expected device" in text or "Expected all tensors to be on the same device" in text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from grader.checks.feedback import LayerRow
+from grader.report.record import LayerRow
 from grader.sandbox.messages import Layer, Shape
 
 

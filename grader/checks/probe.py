@@ -6,10 +6,10 @@ from typing import NoReturn
 
 from grader.checks.feedback import fail
 from grader.checks.hints import for_failure, for_output
+from grader.failures import FailureKind
 from grader.judge.session import Student
 from grader.sandbox.client import SubmissionFailed
 from grader.sandbox.messages import Structure
-from grader.sandbox.protocol import ChildErrorKind
 
 
 def structure_or_fail(
@@ -31,9 +31,15 @@ def structure_or_fail(
 def fail_with(failed: SubmissionFailed, student: Student, configuration: str = "default") -> NoReturn:
     failure = failed.failure
     hints = for_failure(failure, builder=student.exercise.builder)
-    if failure.kind == ChildErrorKind.FORWARD_RAISED.value and configuration != "default":
+    if failure.kind is FailureKind.FORWARD_RAISED and configuration != "default":
         hints += _fails_only_with_arguments(student, configuration)
-    fail(failure.message, hints=hints, output=failure.output)
+    fail(
+        failure.message,
+        hints=hints,
+        output=failure.output,
+        traceback=failure.traceback,
+        failure=failure.kind,
+    )
 
 
 def _fails_only_with_arguments(student: Student, configuration: str) -> list[str]:

@@ -1,39 +1,37 @@
-"""Start the judge: pytest in its own isolated interpreter, configured only by the grader.
+"""Run the judge: pytest in its own process, configured only by the grader.
 
-``python -I`` ignores PYTHON* variables, the user's site-packages and the
-current folder; ``-c`` names the judge's ini file so nothing in a submission
-can configure pytest; conftest files and plugin auto-loading are off, and so is
-the cache. Student files are never under pytest's rootdir.
+One way to run a judge — its arguments, its environment, where it writes, how long it
+may take, how its end is read into a report — and three launchers: a fresh interpreter
+(``grade submit``), a fork of a warm parent (``grade batch``), and a Dask task, which runs
+``grade submit``'s launcher on a worker (grader/remote.py).
+
+``python -I`` ignores PYTHON* variables, the user's site-packages and the current
+folder; ``-c`` names the judge's ini file so nothing in a submission can configure
+pytest; conftest files and plugin auto-loading are off, and so is the cache. Student
+files are never under pytest's rootdir.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import settings
+from grader import settings, silence_missing_numpy
 from grader.course import Exercise
+from grader.report.from_pytest import build_report
+from grader.report.model import Report, Submission
+from grader.report.record import CollectedCheck
 from grader.sandbox.zygote import Zygote
-
-#: pytest's exit codes that mean the judge ran every check (some may have failed).
-_GRADED = (0, 1)
-
-
-@dataclass(frozen=True, kw_only=True)
-class JudgeRun:
-    returncode: int
-    raw: dict[str, Any] | None
-    log: str
-
-    @property
-    def completed(self) -> bool:
-        return self.returncode in _GRADED and self.raw is not None
 
 
 def protected_paths(course_dir: Path) -> list[Path]:
@@ -41,18 +39,55 @@ def protected_paths(course_dir: Path) -> list[Path]:
     return [course_dir / "reference", course_dir / "assignments", settings.default_facts_cache()]
 
 
-def judge_command(*, course_dir: Path, exercises: tuple[Exercise, ...], options: list[str]) -> list[str]:
-    return [
-        sys.executable,
-        "-I",
-        "-m",
-        "pytest",
-        *judge_arguments(course_dir=course_dir, exercises=exercises, options=options),
-    ]
+def judge_time_bound(timeout_s: float, exercises: int) -> float:
+    """Bounded even if every check ran into its own timeout."""
+    return 60 + timeout_s * 12 * max(1, exercises)
 
 
-def judge_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], options: list[str]) -> list[str]:
-    """pytest's arguments for the judge, whether it runs as a process or a fork."""
+@dataclass(frozen=True, kw_only=True)
+class JudgeJob:
+    """One submission to judge: what to grade, with which course, and where to write."""
+
+    course_dir: Path
+    exercises: tuple[Exercise, ...]
+    submission: Path  # the private snapshot of the student's files
+    seed_material: str  # the submission's digest: seeds repeat for the same files
+    timeout_s: float
+    hidden: bool  # also run the hidden checks (instructor grading)
+    work: Path  # a private folder for the raw report and the judge's log
+    start_method: str | None = None
+
+    @property
+    def raw_path(self) -> Path:
+        return self.work / "raw.json"
+
+    @property
+    def log_path(self) -> Path:
+        return self.work / "judge.log"
+
+    @property
+    def time_bound(self) -> float:
+        return judge_time_bound(self.timeout_s, len(self.exercises))
+
+    def arguments(self, *, zygote_fd: int | None = None) -> list[str]:
+        """pytest's arguments, whether the judge runs as a process or a fork."""
+        options = [
+            f"--submission={self.submission}",
+            f"--seed-material={self.seed_material}",
+            f"--request-timeout={self.timeout_s}",
+            "--json-report",
+            f"--json-report-file={self.raw_path}",
+        ]
+        if self.hidden:
+            options.append("--hidden")
+        if self.start_method:
+            options.append(f"--start-method={self.start_method}")
+        if zygote_fd is not None:
+            options.append(f"--zygote-fd={zygote_fd}")
+        return _pytest_arguments(course_dir=self.course_dir, exercises=self.exercises, options=options)
+
+
+def _pytest_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], options: list[str]) -> list[str]:
     return [
         "-c",
         str(settings.JUDGE_INI_PATH),
@@ -83,91 +118,169 @@ def judge_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], option
     ]
 
 
-def _environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
+def judge_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """The environment a judge runs in: nothing of the caller's pytest or Python settings."""
+    env = {k: v for k, v in base.items() if not k.startswith(("PYTEST_", "PYTHON"))}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     return env
 
 
-def judge_options(
-    *, submission: Path, seed_material: str, timeout_s: float, raw_path: Path, hidden: bool = False
-) -> list[str]:
-    return [
-        f"--submission={submission}",
-        f"--seed-material={seed_material}",
-        f"--request-timeout={timeout_s}",
-        "--json-report",
-        f"--json-report-file={raw_path}",
-        *(["--hidden"] if hidden else []),
-    ]
+@dataclass(frozen=True, kw_only=True)
+class JudgeRun:
+    """How a judge ended: its exit status (None when stopped past its time bound), the raw
+    pytest-json-report it wrote, and the end of its log."""
+
+    returncode: int | None
+    raw: dict[str, Any] | None
+    log: str
+    time_bound: float
+    not_run: str = ""  # why no judge ran at all (a cluster that failed)
+
+    @property
+    def completed(self) -> bool:
+        return self.returncode in settings.JUDGE_GRADED_EXITS and self.raw is not None
+
+    @property
+    def error(self) -> str | None:
+        """Why the report is incomplete, for the report's ``error``; None when it is whole."""
+        if self.completed:
+            return None
+        if self.not_run:
+            return self.not_run
+        if self.returncode is None:
+            return f"the judge ran past {self.time_bound:g} s and was stopped:\n{self.log}"
+        return f"the judge stopped with status {self.returncode}:\n{self.log}"
 
 
-def judge_time_bound(timeout_s: float, exercises: int) -> float:
-    """Bounded even if every check ran into its own timeout."""
-    return 60 + timeout_s * 12 * max(1, exercises)
+def finished(job: JudgeJob, returncode: int | None) -> JudgeRun:
+    """Read what an ended judge left in its work folder (whichever launcher ran it)."""
+    try:
+        raw = json.loads(job.raw_path.read_text())
+    except (OSError, ValueError):
+        raw = None
+    try:
+        log = job.log_path.read_text(errors="replace")[-3000:]
+    except OSError:
+        log = ""
+    return JudgeRun(
+        returncode=returncode, raw=raw if isinstance(raw, dict) else None, log=log, time_bound=job.time_bound
+    )
 
 
-def run_judge(
-    *,
-    course_dir: Path,
-    exercises: tuple[Exercise, ...],
-    submission: Path,
-    seed_material: str,
-    timeout_s: float,
-    start_method: str | None = None,
-    zygote: Zygote | None = None,
-    hidden: bool = False,
-) -> JudgeRun:
-    """Run the judge; with a ``zygote`` already warming, hand its control socket over."""
-    with tempfile.TemporaryDirectory(prefix="grader-judge-") as work:
-        raw_path = Path(work) / "raw.json"
-        options = judge_options(
-            submission=submission,
-            seed_material=seed_material,
-            timeout_s=timeout_s,
-            raw_path=raw_path,
-            hidden=hidden,
-        )
-        if start_method:
-            options.append(f"--start-method={start_method}")
-        passed: tuple[int, ...] = ()
-        if zygote is not None:
-            passed = (zygote.control.fileno(),)
-            options.append(f"--zygote-fd={passed[0]}")
-        command = judge_command(course_dir=course_dir, exercises=exercises, options=options)
-        overall = judge_time_bound(timeout_s, len(exercises))
+def report_of(
+    job: JudgeJob, run: JudgeRun, *, submission: Submission, created: str, duration_s: float
+) -> Report:
+    return build_report(
+        raw=run.raw,
+        exercises=job.exercises,
+        submission=submission,
+        created=created,
+        duration_s=duration_s,
+        error=run.error,
+        course_dir=job.course_dir,
+    )
+
+
+# --- launcher 1: a fresh interpreter (grade submit; a Dask worker) ----------------------------
+
+
+def run_subprocess(job: JudgeJob, *, zygote: Zygote | None = None) -> JudgeRun:
+    """Run the judge as ``python -I -m pytest``; with a ``zygote`` already warming, hand over its
+    control socket."""
+    passed = () if zygote is None else (zygote.control.fileno(),)
+    command = [sys.executable, "-I", "-m", "pytest", *job.arguments(zygote_fd=passed[0] if passed else None)]
+    with job.log_path.open("wb") as log:
         try:
             done = subprocess.run(
                 command,
-                cwd=work,
-                env=_environment(),
-                capture_output=True,
-                timeout=overall,
+                cwd=job.work,
+                env=judge_environment(os.environ),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=job.time_bound,
                 check=False,
                 pass_fds=passed,
             )
-        except subprocess.TimeoutExpired as expired:
-            log = (expired.stdout or b"").decode(errors="replace")
-            return JudgeRun(returncode=-1, raw=None, log=f"the judge ran past {overall:g} s\n{log}")
-        log = (done.stdout + done.stderr).decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            return finished(job, None)
+    return finished(job, done.returncode)
+
+
+# --- launcher 2: a fork of a warm parent (grade batch) ----------------------------------------
+
+
+def prepare_warm_parent() -> None:
+    """Import, once, what every forked judge needs, computing nothing (forking stays safe)."""
+    environment = judge_environment(os.environ)
+    os.environ.clear()
+    os.environ.update(environment)
+    silence_missing_numpy()
+    import pytest  # noqa: F401
+    import pytest_jsonreport.plugin  # noqa: F401
+    import torch  # noqa: F401
+    from _pytest.config import default_plugins
+
+    import grader.judge.plugin  # noqa: F401
+
+    # pytest imports its built-in plugins in every judge unless the parent has them.
+    for name in default_plugins:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(f"_pytest.{name}")
+
+
+def fork_judge(job: JudgeJob, *, zygote_fd: int) -> int:
+    """Fork a judge from this warm parent (see prepare_warm_parent); returns its pid, which
+    leads its own process group. Read its end with ``finished`` once it is reaped."""
+    arguments = job.arguments(zygote_fd=zygote_fd)
+    pid = os.fork()
+    if pid == 0:
+        code = settings.EXIT_GRADER_FAILED
         try:
-            raw = json.loads(raw_path.read_text())
-        except (OSError, ValueError):
-            raw = None
-        return JudgeRun(returncode=done.returncode, raw=raw, log=log)
+            os.setpgid(0, 0)
+            log = os.open(job.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            os.chdir(job.work)
+            import pytest
+
+            code = int(pytest.main(arguments))
+        finally:
+            os._exit(code)
+    return pid
 
 
-def collect_checks(*, course_dir: Path, exercises: tuple[Exercise, ...]) -> list[dict[str, Any]]:
+def stop_judge(pid: int) -> None:
+    """Kill a forked judge and everything in its process group."""
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def exit_code(wait_status: int) -> int:
+    """A reaped judge's exit status; a judge killed by a signal did not complete."""
+    return os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else -os.WTERMSIG(wait_status)
+
+
+# --- the checks, without running them ---------------------------------------------------------
+
+
+def collect_checks(*, course_dir: Path, exercises: tuple[Exercise, ...]) -> list[CollectedCheck]:
     """The checks with their points, as the judge would run them (no torch needed)."""
     with tempfile.TemporaryDirectory(prefix="grader-collect-") as work:
         target = Path(work) / "checks.json"
-        command = judge_command(
+        arguments = _pytest_arguments(
             course_dir=course_dir,
             exercises=exercises,
             options=["--collect-only", f"--collect-json={target}"],
         )
-        done = subprocess.run(command, cwd=work, env=_environment(), capture_output=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-I", "-m", "pytest", *arguments],
+            cwd=work,
+            env=judge_environment(os.environ),
+            capture_output=True,
+            check=False,
+        )
         if not target.is_file():
             log = (done.stdout + done.stderr).decode(errors="replace")
             raise RuntimeError(f"collecting the checks failed:\n{log[-3000:]}")
-        return json.loads(target.read_text())
+        return [CollectedCheck.from_json(item) for item in json.loads(target.read_text())]

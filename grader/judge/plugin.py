@@ -19,17 +19,20 @@ from typing import Any
 import pytest
 
 from grader import __version__, settings
-from grader.checks.feedback import CheckFailed, Feedback
+from grader.checks.feedback import CheckFailed
 from grader.checks.hints import for_failure
 from grader.course import Course, Exercise
 from grader.facts import FactsStore
+from grader.failures import FailureKind
 from grader.judge.launch import protected_paths
 from grader.judge.session import JudgeSession, Reference, Student
-from grader.sandbox.client import SANDBOX, Launcher, SubmissionFailed, default_launcher
+from grader.report.record import CheckRecord, CollectedCheck, Feedback
+from grader.sandbox.client import Launcher, SubmissionFailed, default_launcher
 
 _SESSION = pytest.StashKey[JudgeSession]()
 _COURSE = pytest.StashKey[Course]()
-_FEEDBACK = pytest.StashKey[dict[str, Any]]()
+_FEEDBACK = pytest.StashKey[Feedback]()
+_SKIP_REASON = pytest.StashKey[str]()
 _EXIT_STATUS = pytest.StashKey[int]()
 
 
@@ -126,6 +129,16 @@ def _hidden(item: pytest.Item) -> bool:
     return item.get_closest_marker("hidden") is not None
 
 
+def _collected(item: pytest.Item) -> CollectedCheck:
+    return CollectedCheck(
+        exercise=_exercise(item).id,
+        id=item.name.removeprefix("test_"),
+        name=_check_name(item),
+        points=_points(item),
+        hidden=_hidden(item),
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     unpointed = [item.nodeid for item in items if item.get_closest_marker("points") is None]
     if unpointed:
@@ -135,17 +148,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=settings.HIDDEN_CHECK_SKIPPED.format(_points(item))))
     target = config.getoption("collect_json")
     if target is not None:
-        checks = [
-            {
-                "exercise": _exercise(item).id,
-                "id": item.name.removeprefix("test_"),
-                "name": _check_name(item),
-                "points": _points(item),
-                "hidden": _hidden(item),
-            }
-            for item in items
-        ]
-        target.write_text(json.dumps(checks))
+        target.write_text(json.dumps([_collected(item).to_json() for item in items]))
 
 
 @pytest.fixture
@@ -168,49 +171,50 @@ def reference(request: pytest.FixtureRequest) -> Reference:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     # Decided before pytest-json-report asks for the metadata in its own hook.
     if call.excinfo is not None and call.when == "call":
-        error = call.excinfo.value
-        if isinstance(error, CheckFailed):
-            item.stash[_FEEDBACK] = {"kind": "failed", **error.feedback.to_json()}
-        elif isinstance(error, SubmissionFailed) and error.failure.kind == SANDBOX:
-            message = f"{error.failure.message}:\n{error.failure.output[-1500:]}"
-            item.stash[_FEEDBACK] = {"kind": "error", **Feedback(message=message).to_json()}
-        elif isinstance(error, SubmissionFailed):
-            failure = error.failure
-            feedback = Feedback(
-                message=failure.message,
-                hints=tuple(for_failure(failure, builder=_exercise(item).builder)),
-                output=failure.output,
-            )
-            item.stash[_FEEDBACK] = {"kind": "failed", **feedback.to_json()}
-        else:
-            message = f"the grader itself failed in this check: {type(error).__name__}: {error}"
-            # pytest runs with --tb=no; the judge's log keeps the traceback for the grader's authors.
-            traceback.print_exception(error, file=sys.stderr)
-            item.stash[_FEEDBACK] = {"kind": "error", **Feedback(message=message).to_json()}
-    elif (
-        call.excinfo is not None
-        and call.when == "setup"
-        and call.excinfo.errisinstance(pytest.skip.Exception)
-    ):
-        item.stash[_FEEDBACK] = {"kind": "skipped", **Feedback(message=str(call.excinfo.value)).to_json()}
+        item.stash[_FEEDBACK] = _feedback(call.excinfo.value, builder=_exercise(item).builder)
     elif call.excinfo is not None and call.when == "setup":
-        message = f"the grader could not set up this check: {call.excinfo.value}"
-        item.stash[_FEEDBACK] = {"kind": "error", **Feedback(message=message).to_json()}
+        if call.excinfo.errisinstance(pytest.skip.Exception):
+            item.stash[_SKIP_REASON] = str(call.excinfo.value)
+        else:
+            item.stash[_FEEDBACK] = Feedback(
+                failure=FailureKind.GRADER_BUG,
+                message=f"the grader could not set up this check: {call.excinfo.value}",
+            )
     return (yield)
+
+
+def _feedback(error: BaseException, *, builder: str) -> Feedback:
+    """A check's exception as feedback: the check's own verdict, a failure of the student's
+    code, an instructor's plain ``assert``, or the grader's own bug."""
+    if isinstance(error, CheckFailed):
+        return error.feedback
+    if isinstance(error, SubmissionFailed):
+        failure = error.failure
+        return Feedback(
+            failure=failure.kind,
+            message=failure.message,
+            hints=tuple(for_failure(failure, builder=builder)),
+            output=failure.output,
+            traceback=failure.traceback,
+        )
+    # pytest runs with --tb=no; the judge's log keeps the traceback for the grader's authors.
+    traceback.print_exception(error, file=sys.stderr)
+    return Feedback(
+        failure=FailureKind.GRADER_BUG,
+        message=f"the grader itself failed in this check: {type(error).__name__}: {error}",
+    )
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_json_runtest_metadata(item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
     student = getattr(item, "funcargs", {}).get("student")
-    return {
-        "exercise": _exercise(item).id,
-        "check": item.name.removeprefix("test_"),
-        "name": _check_name(item),
-        "points": _points(item),
-        "hidden": _hidden(item),
-        "feedback": item.stash.get(_FEEDBACK, None),
-        "notes": dict(student.notes) if isinstance(student, Student) else {},
-    }
+    record = CheckRecord(
+        check=_collected(item),
+        feedback=item.stash.get(_FEEDBACK, None),
+        skip_reason=item.stash.get(_SKIP_REASON, ""),
+        notes=dict(student.notes) if isinstance(student, Student) else {},
+    )
+    return {"record": record.to_json()}
 
 
 class _EnvironmentRecorder:

@@ -15,7 +15,15 @@ from typing import Any
 
 from grader import settings
 from grader.course import Configuration, Course, Exercise, Variant
-from grader.facts import FactsStore, FrozenFacts, facts_key, hidden_seed, source_digest
+from grader.facts import (
+    FactsStore,
+    FrozenFacts,
+    StoredFacts,
+    VariantRecord,
+    facts_key,
+    hidden_seed,
+    source_digest,
+)
 from grader.sandbox.client import Launcher, RunOutput, Sandbox, SubmissionFailed
 from grader.sandbox.messages import Structure
 from grader.sandbox.protocol import Target
@@ -198,11 +206,11 @@ class Reference:
             self.session.facts[key] = self._facts(configuration, stored)
         return self.session.facts[key]
 
-    def computed(self, configuration: str) -> dict[str, Any]:
+    def computed(self, configuration: str) -> StoredFacts:
         """The facts at the public seed, computed now from the reference (``grade freeze``)."""
         return self._from_reference(configuration, material=settings.FACTS_SEED, fresh=False)
 
-    def _stored(self, configuration: str, material: str, *, fresh: bool) -> dict[str, Any]:
+    def _stored(self, configuration: str, material: str, *, fresh: bool) -> StoredFacts:
         session = self.session
         if not session.course.has_reference:
             raise RuntimeError(
@@ -214,28 +222,27 @@ class Reference:
         stored = session.facts_store.load(key)
         if stored is None:
             stored = self._from_reference(configuration, material=material, fresh=fresh)
-            session.facts_store.save(key, structures=stored["structures"], tensors=stored["tensors"])
+            session.facts_store.save(key, facts=stored)
         return stored
 
-    def _facts(self, configuration: str, stored: dict[str, Any]) -> ConfigurationFacts:
-        structures, tensors = stored["structures"], stored["tensors"]
+    def _facts(self, configuration: str, stored: StoredFacts) -> ConfigurationFacts:
         return ConfigurationFacts(
             configuration=self.exercise.configuration(configuration),
-            inputs=tensors["inputs"],
+            inputs=stored.inputs,
             variants=tuple(
                 VariantFacts(
                     variant=variant,
-                    structure=structures[f"{variant.id}/full"],
-                    small_structure=structures[f"{variant.id}/small"],
-                    weights=tensors[f"{variant.id}/weights"],
-                    output=tensors[f"{variant.id}/output"],
-                    layer_outputs=tensors[f"{variant.id}/layers"],
+                    structure=stored.variants[variant.id].full,
+                    small_structure=stored.variants[variant.id].small,
+                    weights=stored.variants[variant.id].weights,
+                    output=stored.variants[variant.id].output,
+                    layer_outputs=stored.variants[variant.id].layers,
                 )
                 for variant in self.exercise.variants
             ),
         )
 
-    def _from_reference(self, configuration: str, *, material: str, fresh: bool) -> dict[str, Any]:
+    def _from_reference(self, configuration: str, *, material: str, fresh: bool) -> StoredFacts:
         """Run each variant of the reference in a child, on the judge's input and weights."""
         import torch
 
@@ -249,8 +256,7 @@ class Reference:
             probe_shape(config.small_input_shape, material, grow=fresh),
             generator=torch.Generator().manual_seed(seed(self.exercise.id, configuration, "input")),
         )
-        structures: dict[str, Structure] = {}
-        tensors: dict[str, Any] = {"inputs": inputs}
+        variants: dict[str, VariantRecord] = {}
         for variant in self.exercise.variants:
             target = Target(module=self.exercise.module, builder=variant.builder, kwargs=config.kwargs)
             try:
@@ -270,12 +276,10 @@ class Reference:
                 raise RuntimeError(
                     f"the reference {variant.builder} for {self.exercise.id} failed: {failed}"
                 ) from None
-            structures[f"{variant.id}/full"] = full
-            structures[f"{variant.id}/small"] = small
-            tensors[f"{variant.id}/weights"] = weights
-            tensors[f"{variant.id}/output"] = run.tensor
-            tensors[f"{variant.id}/layers"] = run.layers or {}
-        return {"structures": structures, "tensors": tensors}
+            variants[variant.id] = VariantRecord(
+                full=full, small=small, weights=weights, output=run.tensor, layers=run.layers or {}
+            )
+        return StoredFacts(inputs=inputs, variants=variants)
 
 
 def probe_shape(documented: tuple[int, ...], facts_seed: str, *, grow: bool = False) -> tuple[int, ...]:

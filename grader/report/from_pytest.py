@@ -15,6 +15,7 @@ from typing import Any
 
 from grader import __version__, settings
 from grader.course import Exercise
+from grader.failures import FailureKind
 from grader.fingerprint import fingerprint
 from grader.report.model import (
     AssignmentResult,
@@ -24,45 +25,55 @@ from grader.report.model import (
     Report,
     Submission,
 )
+from grader.report.record import CheckRecord, Feedback
 
 
-def check_from_test(test: dict[str, Any]) -> CheckResult:
+def check_from_test(test: dict[str, Any]) -> tuple[str, CheckResult] | None:
+    """One check's exercise and result from its raw test entry; None for an entry the judge
+    did not record."""
     metadata = test.get("metadata") or {}
-    feedback = metadata.get("feedback") or {}
-    points = float(metadata.get("points", 0.0))
+    if "record" not in metadata:
+        return None
+    record = CheckRecord.from_json(metadata["record"])
+    check, feedback = record.check, record.feedback
     outcome = test.get("outcome")
     if outcome == "passed":
         status = CheckStatus.PASSED
     elif outcome == "skipped":
         status = CheckStatus.SKIPPED
-    elif outcome == "failed" and feedback.get("kind") == "failed":
+    elif feedback is not None and feedback.failure.blames_student:
         status = CheckStatus.FAILED
     else:
         status = CheckStatus.ERROR
-    message = feedback.get("message", "")
-    if status is CheckStatus.ERROR and not message:
+    if status is CheckStatus.ERROR and feedback is None:
         crash = (test.get("call") or test.get("setup") or {}).get("crash") or {}
-        message = f"the grader itself failed in this check: {crash.get('message', 'unknown error')}"
-    hidden = bool(metadata.get("hidden", False))
-    if status is CheckStatus.SKIPPED and hidden:
+        feedback = Feedback(
+            failure=FailureKind.GRADER_BUG,
+            message=f"the grader itself failed in this check: {crash.get('message', 'unknown error')}",
+        )
+    points = check.points
+    if status is CheckStatus.SKIPPED and check.hidden:
         # Not run where the reference is not shipped: these points are not on offer here.
         points = 0.0
     duration = sum(
         float((test.get(stage) or {}).get("duration", 0.0)) for stage in ("setup", "call", "teardown")
     )
-    return CheckResult(
-        id=str(metadata.get("check", test.get("nodeid", "?"))),
-        name=str(metadata.get("name", test.get("nodeid", "?"))),
+    shown = feedback if status in (CheckStatus.FAILED, CheckStatus.ERROR) else None
+    return check.exercise, CheckResult(
+        id=check.id,
+        name=check.name,
         status=status,
         score=points if status is CheckStatus.PASSED else 0.0,
         max_score=points,
-        message=message,
+        message=record.skip_reason if status is CheckStatus.SKIPPED else (shown.message if shown else ""),
         duration_s=duration,
-        hints=tuple(feedback.get("hints", ())),
-        layers=tuple(feedback.get("layers", ())),
-        output=feedback.get("output", ""),
-        notes=dict(metadata.get("notes") or {}),
-        hidden=hidden,
+        hints=shown.hints if shown else (),
+        layers=shown.layers if shown else (),
+        output=shown.output if shown else "",
+        notes=record.notes,
+        hidden=check.hidden,
+        failure=shown.failure if shown else None,
+        traceback=shown.traceback if shown else "",
     )
 
 
@@ -86,9 +97,9 @@ def build_report(
     tests = (raw or {}).get("tests", [])
     by_exercise: dict[str, list[CheckResult]] = {e.id: [] for e in exercises}
     for test in tests:
-        exercise = (test.get("metadata") or {}).get("exercise")
-        if exercise in by_exercise:
-            by_exercise[exercise].append(check_from_test(test))
+        found = check_from_test(test)
+        if found is not None and found[0] in by_exercise:
+            by_exercise[found[0]].append(found[1])
     grader = (raw or {}).get("grader") or {}
     if raw is not None and not tests and error is None:
         error = "the judge collected no checks"

@@ -6,6 +6,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.failures import FailureKind
+from grader.report.record import LayerRow
+
 
 class CheckStatus(enum.StrEnum):
     PASSED = "passed"
@@ -24,10 +27,12 @@ class CheckResult:
     message: str
     duration_s: float
     hints: tuple[str, ...] = ()
-    layers: tuple[dict[str, Any], ...] = ()
+    layers: tuple[LayerRow, ...] = ()
     output: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
     hidden: bool = False  # needs the reference when grading: not run where it is not shipped
+    failure: FailureKind | None = None  # why it did not pass (None when it passed or was skipped)
+    traceback: str = ""  # the student's own frames, when their code raised
 
     @property
     def withheld(self) -> bool:
@@ -49,11 +54,33 @@ class CheckResult:
             "message": self.message,
             "duration_s": round(self.duration_s, 4),
             "hints": list(self.hints),
-            "layers": list(self.layers),
+            "layers": [row.to_json() for row in self.layers],
             "output": self.output,
             "notes": self.notes,
             "hidden": self.hidden,
+            "failure": None if self.failure is None else self.failure.value,
+            "traceback": self.traceback,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        failure = data.get("failure")
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            status=CheckStatus(data["status"]),
+            score=float(data["score"]),
+            max_score=float(data["max_score"]),
+            message=data["message"],
+            duration_s=float(data["duration_s"]),
+            hints=tuple(data["hints"]),
+            layers=tuple(LayerRow.from_json(row) for row in data["layers"]),
+            output=data["output"],
+            notes=dict(data["notes"]),
+            hidden=bool(data.get("hidden", False)),
+            failure=None if failure is None else FailureKind(failure),
+            traceback=data.get("traceback", ""),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,23 +205,7 @@ def report_from_dict(data: dict[str, Any]) -> Report:
                 id=a["id"],
                 title=a["title"],
                 variant=a["variant"],
-                checks=tuple(
-                    CheckResult(
-                        id=c["id"],
-                        name=c["name"],
-                        status=CheckStatus(c["status"]),
-                        score=float(c["score"]),
-                        max_score=float(c["max_score"]),
-                        message=c["message"],
-                        duration_s=float(c["duration_s"]),
-                        hints=tuple(c["hints"]),
-                        layers=tuple(c["layers"]),
-                        output=c["output"],
-                        notes=dict(c["notes"]),
-                        hidden=bool(c.get("hidden", False)),
-                    )
-                    for c in a["checks"]
-                ),
+                checks=tuple(CheckResult.from_dict(c) for c in a["checks"]),
             )
             for a in data["assignments"]
         ),

@@ -95,8 +95,12 @@ def _failure_panel(assignment: AssignmentResult, checks: list[CheckResult]) -> P
         parts.append(Text.assemble(("hint: ", "bold cyan"), hint))
     if check.layers:
         parts.append(_layer_table(check))
+    if check.traceback:
+        parts.append(Text(check.traceback, style="dim"))
     if check.output.strip():
-        parts.append(Text.assemble(("your code printed:\n", "dim"), (check.output.strip()[-800:], "dim")))
+        parts.append(
+            Text.assemble(("your code printed (the end):\n", "dim"), (_last_lines(check.output), "dim"))
+        )
     return Panel(
         Group(*parts),
         title=f"{escape(assignment.id)} · {escape(names)}",
@@ -113,12 +117,16 @@ def _layer_table(check: CheckResult) -> Table:
     table.add_column("yours")
     table.add_column("reference")
     for row in check.layers:
-        mark = "→" if row.get("first_difference") else ("≠" if row.get("differs") else "")
-        style = "bold red" if row.get("first_difference") else ("yellow" if row.get("differs") else "")
-        table.add_row(
-            mark, escape(str(row.get("student", ""))), escape(str(row.get("reference", ""))), style=style
-        )
+        mark = "→" if row.first_difference else ("≠" if row.differs else "")
+        style = "bold red" if row.first_difference else ("yellow" if row.differs else "")
+        table.add_row(mark, escape(row.student), escape(row.reference), style=style)
     return table
+
+
+def _last_lines(output: str, lines: int = 12, characters: int = 800) -> str:
+    """The end of what the student printed: the report keeps more (head and tail)."""
+    tail = "\n".join(output.strip().splitlines()[-lines:])
+    return tail if len(tail) <= characters else "…" + tail[-characters:]
 
 
 def render_batch(result: BatchResult, console: Console) -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import os
+import resource
 import signal
 import socket
 import sys
@@ -24,11 +26,11 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from grader import settings
+from grader import failures, settings
+from grader.failures import FailureKind
 from grader.sandbox import isolation
 from grader.sandbox.messages import Layer, Op, OutputInfo, Structure
 from grader.sandbox.protocol import (
-    ChildErrorKind,
     Message,
     ProtocolError,
     Target,
@@ -56,13 +58,12 @@ _CONFIG_ATTRIBUTES = (
     "ceil_mode",
     "negative_slope",
 )
-_MAX_RECORDED_OPS = 500
 
 
 class StudentCodeError(Exception):
     """Student code failed; carries what the judge needs to explain it."""
 
-    def __init__(self, kind: ChildErrorKind, message: str, *, where: str = "", trace: str = ""):
+    def __init__(self, kind: FailureKind, message: str, *, where: str = "", trace: str = ""):
         super().__init__(message)
         self.kind = kind
         self.message = message
@@ -74,7 +75,7 @@ class StudentCodeError(Exception):
             "kind": self.kind.value,
             "message": self.message,
             "where": self.where,
-            "traceback": self.trace[-4000:],
+            "traceback": self.trace[-settings.MAX_TRACEBACK_CHARS :],
         }
 
 
@@ -101,6 +102,11 @@ def prepare_process(*, capture_fd: int) -> None:
 def confine(plan: isolation.Plan, *, submission: Path, memory_bytes: int) -> None:
     """Apply the isolation plan; anything that fails stops the child before student code."""
     isolation.confine(plan, submission=submission, memory_bytes=memory_bytes, held_bytes=_data_bytes())
+    _MEMORY_LIMIT[0] = memory_bytes
+
+
+#: The memory student code may use, as confine() set it; named in the message when it is hit.
+_MEMORY_LIMIT = [settings.CHILD_MEMORY_BYTES]
 
 
 def _data_bytes() -> int:
@@ -123,8 +129,10 @@ def serve(sock: socket.socket, submission: Path) -> None:
         except (EOFError, ConnectionError):
             return
         reply = child.handle(request)
-        sys.stdout.flush()
-        sys.stderr.flush()
+        # Student code may have closed or replaced them; what it printed is its own business.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
         send_message(sock, reply)
 
 
@@ -132,6 +140,7 @@ class _Child:
     def __init__(self, submission: Path) -> None:
         self.submission = submission.resolve()
         self.import_failures: dict[str, StudentCodeError] = {}
+        self.student_ran = False
         sys.path.insert(0, str(self.submission))
         # Relative paths in student code mean their own folder, as when they run it.
         os.chdir(self.submission)
@@ -150,9 +159,21 @@ class _Child:
                 raise ProtocolError(f"unknown op {op!r}")
         except StudentCodeError as error:
             return Message({"id": request_id, "ok": False, "error": error.to_json()})
-        except (ProtocolError, ValueError, KeyError, TypeError) as error:
-            bad = StudentCodeError(ChildErrorKind.BAD_REQUEST, f"bad request: {error}")
+        except ProtocolError as error:
+            bad = StudentCodeError(FailureKind.BAD_REQUEST, f"bad request: {error}")
             return Message({"id": request_id, "ok": False, "error": bad.to_json()})
+        except Exception as error:
+            # The grader's code in this process failed outside student code. Said as it is;
+            # student code that ran here before may be what broke it.
+            frame = traceback.extract_tb(error.__traceback__)[-1:]
+            place = f" at {Path(frame[0].filename).name}:{frame[0].lineno}" if frame else ""
+            ran = "after your code ran" if self.student_ran else "before any of your code ran"
+            failed = StudentCodeError(
+                FailureKind.CHILD_CODE_FAILED,
+                f"{ran}, the grader's code in the same process failed: "
+                f"{type(error).__name__}: {str(error)[:500]}{place}",
+            )
+            return Message({"id": request_id, "ok": False, "error": failed.to_json()})
         return Message({"id": request_id, "ok": True, "result": result}, tuple(blobs))
 
     def inspect(self, request: Message) -> tuple[dict[str, Any], tuple[bytes, ...]]:
@@ -234,14 +255,14 @@ class _Child:
             )
         else:
             message = f"{name} returned a {type(built).__name__}, not an nn.Module."
-        raise StudentCodeError(ChildErrorKind.NOT_A_MODULE, message)
+        raise StudentCodeError(FailureKind.NOT_A_MODULE, message)
 
     def load_builder(self, target: Target) -> Any:
         if target.module in self.import_failures:
             raise self.import_failures[target.module]
         if not (self.submission / f"{target.module}.py").is_file():
             raise StudentCodeError(
-                ChildErrorKind.MISSING_MODULE,
+                FailureKind.MISSING_MODULE,
                 f"{target.module}.py is missing from your submission "
                 "(copy it from student_template/ and fill it in).",
             )
@@ -254,7 +275,7 @@ class _Child:
         builder = getattr(module, target.builder, None)
         if not callable(builder):
             raise StudentCodeError(
-                ChildErrorKind.MISSING_BUILDER,
+                FailureKind.MISSING_BUILDER,
                 f"{target.module}.py defines no function {target.builder}(); "
                 "keep the name and signature from student_template/.",
             )
@@ -270,7 +291,7 @@ class _Child:
                 slot = slots.get(path)
                 if slot is None or not isinstance(value, torch.Tensor) or slot.shape != value.shape:
                     raise StudentCodeError(
-                        ChildErrorKind.LOAD_WEIGHTS_FAILED,
+                        FailureKind.LOAD_WEIGHTS_FAILED,
                         f"could not load a tensor into parameter {path!r}",
                     )
                 slot.copy_(value)
@@ -278,6 +299,7 @@ class _Child:
     @contextlib.contextmanager
     def student_code(self, stage: str):
         """Run student code, turning anything it raises into a StudentCodeError."""
+        self.student_ran = True
         try:
             yield
         except StudentCodeError:
@@ -286,46 +308,53 @@ class _Child:
             raise self.classify(error, stage) from None
 
     def classify(self, error: BaseException, stage: str) -> StudentCodeError:
+        """The kind of failure, from the exception's type and errno (never its words)."""
         where, trace = self.locate(error)
+
+        def failed(kind: FailureKind, message: str) -> StudentCodeError:
+            return StudentCodeError(kind, message, where=where, trace=trace)
+
         if isinstance(error, SyntaxError):
             filename = self.relative(error.filename or "")
-            return StudentCodeError(
-                ChildErrorKind.SYNTAX_ERROR,
+            where = f"{filename}:{error.lineno}"
+            return failed(
+                FailureKind.SYNTAX_ERROR,
                 f"{type(error).__name__} in {filename}, line {error.lineno}: {error.msg}",
-                where=f"{filename}:{error.lineno}",
-                trace=trace,
             )
         if isinstance(error, NotImplementedError):
             return StudentCodeError(
-                ChildErrorKind.NOT_IMPLEMENTED,
+                FailureKind.NOT_IMPLEMENTED,
                 "not implemented yet: the stub still raises NotImplementedError.",
                 where=where,
             )
         if isinstance(error, (SystemExit, KeyboardInterrupt)):
             code = f"({error.code!r})" if isinstance(error, SystemExit) else ""
             act = "sys.exit" + code if isinstance(error, SystemExit) else "KeyboardInterrupt"
-            return StudentCodeError(
-                ChildErrorKind.EXITED,
-                f"your code raised {act} during {stage}{_at(where)}; "
+            return failed(
+                FailureKind.EXITED,
+                f"your code raised {act} during {stage}{failures.at(where)}; "
                 "a submission must not exit or interrupt the grader.",
-                where=where,
-                trace=trace,
             )
-        if isinstance(error, MemoryError) or "can't allocate memory" in str(error):
-            return StudentCodeError(
-                ChildErrorKind.OUT_OF_MEMORY,
-                f"your code ran out of memory during {stage}{_at(where)}.",
-                where=where,
-                trace=trace,
+        if _out_of_memory(error):
+            if _limited(resource.RLIMIT_DATA):
+                return failed(
+                    FailureKind.MEMORY_LIMIT, failures.memory_limit_message(stage, where, _MEMORY_LIMIT[0])
+                )
+            return failed(
+                FailureKind.MEMORY_LIMIT, f"your code ran out of memory during {stage}{failures.at(where)}."
             )
+        if isinstance(error, OSError) and error.errno == errno.EMFILE:
+            return failed(FailureKind.OTHER_LIMIT, failures.open_files_message(stage, where))
+        if isinstance(error, OSError) and error.errno == errno.EFBIG:
+            return failed(FailureKind.OTHER_LIMIT, failures.file_size_message(stage, where))
+        if isinstance(error, OSError) and error.errno == errno.EAGAIN and _limited(resource.RLIMIT_NPROC):
+            return failed(FailureKind.OTHER_LIMIT, failures.processes_message(stage, where))
         kind = {
-            "import": ChildErrorKind.IMPORT_ERROR,
-            "build": ChildErrorKind.BUILDER_RAISED,
-        }.get(stage, ChildErrorKind.FORWARD_RAISED)
+            "import": FailureKind.IMPORT_ERROR,
+            "build": FailureKind.BUILDER_RAISED,
+        }.get(stage, FailureKind.FORWARD_RAISED)
         summary = f"{type(error).__name__}: {error}".strip()
-        return StudentCodeError(
-            kind, f"{summary[:1500]} (during {stage}{_at(where)})", where=where, trace=trace
-        )
+        return failed(kind, f"{summary[:1500]} (during {stage}{failures.at(where)})")
 
     def locate(self, error: BaseException) -> tuple[str, str]:
         """The innermost frame in the submission, and the traceback of its frames."""
@@ -337,10 +366,14 @@ class _Child:
         where = ""
         if frames:
             where = f"{self.relative(frames[-1].filename)}:{frames[-1].lineno}"
-        lines = [
+        if not frames:
+            return where, ""
+        lines = ["Traceback (your code, most recent call last):"]
+        lines += [
             f'  File "{self.relative(f.filename)}", line {f.lineno}, in {f.name}\n    {f.line}'
             for f in frames[-8:]
         ]
+        lines.append(f"{type(error).__name__}: {str(error)[:500]}".rstrip(": "))
         return where, "\n".join(lines)
 
     def is_submission_file(self, filename: str) -> bool:
@@ -357,8 +390,17 @@ class _Child:
             return Path(filename).name
 
 
-def _at(where: str) -> str:
-    return f" at {where}" if where else ""
+def _out_of_memory(error: BaseException) -> bool:
+    if isinstance(error, MemoryError):
+        return True
+    # torch's CPU allocator raises a plain RuntimeError with no type or errno of its own;
+    # its fixed text (torch's, not the grader's) is all there is to recognise it by.
+    return isinstance(error, RuntimeError) and "DefaultCPUAllocator: can't allocate memory" in str(error)
+
+
+def _limited(kind: int) -> bool:
+    soft, _hard = resource.getrlimit(kind)
+    return soft != resource.RLIM_INFINITY
 
 
 def _layer_table(module: nn.Module) -> dict[str, nn.Module]:
@@ -478,7 +520,7 @@ class _OpRecorder(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         result = func(*args, **kwargs)
-        if isinstance(result, torch.Tensor) and len(self.ops) < _MAX_RECORDED_OPS:
+        if isinstance(result, torch.Tensor) and len(self.ops) < settings.MAX_RECORDED_OPS:
             name = getattr(func, "__name__", str(func))
             dim = kwargs.get("dim")
             if dim is None and name in ("cat", "concat", "concatenate", "stack") and len(args) > 1:

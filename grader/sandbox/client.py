@@ -12,22 +12,30 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 from grader import settings
+from grader.failures import (
+    CHILD_KINDS,
+    Failure,
+    FailureKind,
+    cpu_limit_message,
+    file_size_message,
+    timeout_message,
+)
 from grader.sandbox import isolation
+from grader.sandbox.capture import OutputCapture
 from grader.sandbox.messages import OutputInfo, Structure
 from grader.sandbox.protocol import (
-    ChildErrorKind,
     Message,
     ProtocolError,
     Target,
@@ -37,22 +45,7 @@ from grader.sandbox.protocol import (
     send_message,
     tensor_to_blob,
 )
-from grader.sandbox.zygote import ExitStatus, Zygote
-
-TIMEOUT = "timeout"
-DIED = "died"
-PROTOCOL = "protocol"
-SANDBOX = "sandbox"  # the grader's failure: no student code ran
-
-
-@dataclass(frozen=True, kw_only=True)
-class Failure:
-    """Why a request got no good answer: a ChildErrorKind value, or timeout/died/protocol."""
-
-    kind: str
-    message: str
-    where: str = ""
-    output: str = ""
+from grader.sandbox.zygote import ExitStatus, Zygote, wait_for
 
 
 class SubmissionFailed(Exception):
@@ -76,7 +69,7 @@ class RunOutput:
 class ChildProcess:
     pid: int
     sock: socket.socket
-    capture: IO[bytes]
+    capture: OutputCapture
     popen: subprocess.Popen[bytes] | None = None
 
 
@@ -98,14 +91,17 @@ class ForkLauncher:
 
     def start(self, *, submission: Path, memory_bytes: int) -> ChildProcess:
         judge_end, child_end = socket.socketpair()
-        capture = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
-        pid = self.zygote.spawn(
-            submission=submission,
-            memory_bytes=memory_bytes,
-            child_socket=child_end.fileno(),
-            capture_fd=capture.fileno(),
-        )
-        child_end.close()
+        capture, output_end = OutputCapture.pipe()
+        try:
+            pid = self.zygote.spawn(
+                submission=submission,
+                memory_bytes=memory_bytes,
+                child_socket=child_end.fileno(),
+                capture_fd=output_end,
+            )
+        finally:
+            child_end.close()
+            os.close(output_end)
         return ChildProcess(pid=pid, sock=judge_end, capture=capture)
 
     def wait(self, child: ChildProcess, timeout: float) -> ExitStatus | None:
@@ -123,35 +119,33 @@ class SpawnLauncher:
 
     def start(self, *, submission: Path, memory_bytes: int) -> ChildProcess:
         judge_end, child_end = socket.socketpair()
-        capture = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
+        capture, output_end = OutputCapture.pipe()
         command = [
             sys.executable,
             "-I",
             "-m",
             "grader.sandbox.child",
             f"--socket-fd={child_end.fileno()}",
-            f"--capture-fd={capture.fileno()}",
+            f"--capture-fd={output_end}",
             f"--memory-bytes={memory_bytes}",
             f"--submission={submission}",
         ]
-        popen = subprocess.Popen(
-            command,
-            pass_fds=(child_end.fileno(), capture.fileno()),
-            stdin=subprocess.DEVNULL,
-            stdout=capture,
-            stderr=capture,
-            start_new_session=True,
-        )
-        child_end.close()
+        try:
+            popen = subprocess.Popen(
+                command,
+                pass_fds=(child_end.fileno(), output_end),
+                stdin=subprocess.DEVNULL,
+                stdout=output_end,
+                stderr=output_end,
+                start_new_session=True,
+            )
+        finally:
+            child_end.close()
+            os.close(output_end)
         return ChildProcess(pid=popen.pid, sock=judge_end, capture=capture, popen=popen)
 
     def wait(self, child: ChildProcess, timeout: float) -> ExitStatus | None:
-        assert child.popen is not None
-        try:
-            code = child.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        return ExitStatus(signal=-code) if code < 0 else ExitStatus(code=code)
+        return wait_for(child.pid, timeout)
 
     def isolation(self) -> dict[str, Any]:
         plan = isolation.Plan(layers=(isolation.PROCESS_GROUP, isolation.RESOURCE_LIMITS))
@@ -270,7 +264,7 @@ class Sandbox:
         except SubmissionFailed as failed:
             self.fatal[key] = failed.failure
             # A hang is not retried with other arguments either: one timeout per exercise.
-            if target.module not in self.answered_modules or failed.failure.kind == TIMEOUT:
+            if target.module not in self.answered_modules or failed.failure.kind is FailureKind.TIMEOUT:
                 self.fatal[target.module] = failed.failure
             raise
         if reply.header.get("id") != request_id:
@@ -287,71 +281,100 @@ class Sandbox:
         deadline = time.monotonic() + self.timeout_s
         try:
             send_message(child.sock, request)
-            return receive_message(child.sock, deadline=deadline)
+            self._await_reply(child, deadline)
+            reply = receive_message(child.sock, deadline=deadline)
         except TimeoutError:
             self._kill()
-            raise SubmissionFailed(
-                Failure(
-                    kind=TIMEOUT,
-                    message=(
-                        f"your code did not finish within {self.timeout_s:g} s and was stopped "
-                        "(an infinite loop, or a very slow computation?)"
-                    ),
-                    output=self._output_tail(child),
-                )
-            ) from None
+            raise self._failed(child, FailureKind.TIMEOUT, timeout_message(self.timeout_s)) from None
         except (EOFError, ConnectionError, BrokenPipeError):
             status = self.launcher.wait(child, 2.0)
             self._kill()
-            if status is not None and status.code == settings.SANDBOX_FAILED_EXIT:
-                raise SubmissionFailed(
-                    Failure(
-                        kind=SANDBOX,
-                        message="the grader could not set up the sandbox for your code",
-                        output=self._output_tail(child),
-                    )
-                ) from None
-            if status is not None and status.code == settings.CHILD_CRASHED_EXIT:
-                message = (
-                    "your code changed Python or torch so that the grader's code beside it "
-                    "failed before answering"
-                )
-            else:
-                how = status.describe() if status else "stopped answering"
-                message = f"the process running your code {how} before answering"
-            raise SubmissionFailed(
-                Failure(
-                    kind=DIED,
-                    message=message,
-                    output=self._output_tail(child),
-                )
-            ) from None
+            raise SubmissionFailed(self._ended(child, status)) from None
         except ProtocolError as error:
             raise self._protocol_failure(str(error)) from None
+        # Everything printed before the reply was sent is in the pipe by now.
+        child.capture.drain()
+        return reply
+
+    @staticmethod
+    def _await_reply(child: ChildProcess, deadline: float) -> None:
+        """Wait until the reply starts, draining the child's output so it never blocks on it."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no reply before the deadline")
+            watched = [child.sock] if child.capture.ended else [child.sock, child.capture]
+            readable, _, _ = select.select(watched, [], [], remaining)
+            if child.capture in readable:
+                child.capture.drain()
+            if child.sock in readable:
+                return
+
+    def _ended(self, child: ChildProcess, status: ExitStatus | None) -> Failure:
+        """Why a child that closed its socket ended, from its exit status alone."""
+        if status is None:
+            return self._failure(
+                child,
+                FailureKind.PROTOCOL,
+                "the process running your code closed its connection to the grader without answering",
+            )
+        if status.code == settings.SANDBOX_FAILED_EXIT:
+            return self._failure(
+                child, FailureKind.SANDBOX_SETUP, "the grader could not set up the sandbox for your code"
+            )
+        if status.code == settings.CHILD_CRASHED_EXIT:
+            return self._failure(
+                child,
+                FailureKind.CHILD_CODE_FAILED,
+                "after your code ran, the grader's code in the same process failed before answering "
+                "(what that process printed is below)",
+            )
+        # The kernel signals the limit with SIGXCPU, or SIGKILL where the child is a pid
+        # namespace's first process (which ignores SIGXCPU): the CPU time used tells both.
+        if status.signal == signal.SIGXCPU or status.cpu_s >= settings.CHILD_LIMITS["cpu_s"]:
+            return self._failure(child, FailureKind.CPU_LIMIT, cpu_limit_message())
+        if status.signal == signal.SIGXFSZ:
+            return self._failure(child, FailureKind.OTHER_LIMIT, file_size_message("grading", ""))
+        if status.signal is not None:
+            return self._failure(
+                child,
+                FailureKind.SIGNAL,
+                f"the process running your code {status.describe()} before answering",
+            )
+        return self._failure(
+            child, FailureKind.EXITED, f"the process running your code {status.describe()} before answering"
+        )
 
     def _child_error(self, error: Any) -> Failure:
+        child = self.child
         if not isinstance(error, dict):
-            return Failure(kind=PROTOCOL, message="the child sent a malformed error")
-        kind = error.get("kind")
-        if kind not in {k.value for k in ChildErrorKind}:
-            return Failure(kind=PROTOCOL, message="the child sent an unknown error kind")
+            return self._failure(child, FailureKind.PROTOCOL, "the child sent a malformed error")
+        try:
+            kind = FailureKind(error.get("kind"))
+        except ValueError:
+            kind = None
+        if kind not in CHILD_KINDS:
+            return self._failure(child, FailureKind.PROTOCOL, "the child sent an unknown error kind")
         return Failure(
             kind=kind,
-            message=str(error.get("message", ""))[:2000],
+            message=str(error.get("message", ""))[: settings.MAX_ERROR_MESSAGE_CHARS],
             where=str(error.get("where", ""))[:300],
-            output=self._output_tail(self.child) if self.child else "",
+            traceback=str(error.get("traceback", ""))[: settings.MAX_TRACEBACK_CHARS],
+            output=child.capture.text() if child else "",
         )
 
     def _protocol_failure(self, detail: str) -> SubmissionFailed:
         child = self.child
         self._kill()
-        return SubmissionFailed(
-            Failure(
-                kind=PROTOCOL,
-                message=f"the process running your code sent an invalid answer ({detail})",
-                output=self._output_tail(child) if child else "",
-            )
-        )
+        message = f"the process running your code sent an invalid answer ({detail})"
+        return self._failed(child, FailureKind.PROTOCOL, message)
+
+    def _failed(self, child: ChildProcess | None, kind: FailureKind, message: str) -> SubmissionFailed:
+        return SubmissionFailed(self._failure(child, kind, message))
+
+    @staticmethod
+    def _failure(child: ChildProcess | None, kind: FailureKind, message: str) -> Failure:
+        return Failure(kind=kind, message=message, output=child.capture.text() if child else "")
 
     def _kill(self) -> None:
         child, self.child = self.child, None
@@ -365,17 +388,9 @@ class Sandbox:
         self.launcher.wait(child, 5.0)
         with contextlib.suppress(OSError):
             child.sock.close()
-
-    @staticmethod
-    def _output_tail(child: ChildProcess) -> str:
-        try:
-            size = os.fstat(child.capture.fileno()).st_size
-            start = max(0, size - settings.OUTPUT_TAIL_BYTES)
-            data = os.pread(child.capture.fileno(), settings.OUTPUT_TAIL_BYTES, start)
-        except OSError:
-            return ""
-        text = data.decode("utf-8", errors="replace")
-        return ("…" + text) if start else text
+        # Kept for the failure's message: what it printed before it was stopped.
+        child.capture.drain()
+        child.capture.close()
 
     @staticmethod
     def _target_key(target: Target) -> str:
@@ -391,5 +406,4 @@ class Sandbox:
         if self.launcher.wait(child, 1.0) is None:
             self.child = child
             self._kill()
-        with contextlib.suppress(OSError):
-            child.capture.close()
+        child.capture.close()

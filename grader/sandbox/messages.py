@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader import settings
 from grader.sandbox.protocol import ProtocolError, expect
 
 Shape = tuple[int, ...]
-
-_MAX_LAYERS = 2000
-_MAX_OPS = 2000
 
 
 def numel(shape: Shape) -> int:
@@ -178,7 +176,7 @@ class Structure:
         obj = expect(data, dict, "structure")
         layers = expect(obj.get("layers"), list, "structure.layers")
         ops = expect(obj.get("ops", []), list, "structure.ops")
-        if len(layers) > _MAX_LAYERS or len(ops) > _MAX_OPS:
+        if len(layers) > settings.MAX_LAYERS or len(ops) > settings.MAX_OPS:
             raise ProtocolError("structure: too many layers or ops")
         return cls(
             output=OutputInfo.from_json(obj.get("output")),

@@ -11,7 +11,6 @@ an ``id`` and every reply repeats it, so a late or forged reply is detected.
 
 from __future__ import annotations
 
-import enum
 import io
 import json
 import socket
@@ -27,23 +26,6 @@ _LENGTH = struct.Struct(">I")
 
 class ProtocolError(Exception):
     """The other side sent something that is not a well-formed message."""
-
-
-class ChildErrorKind(enum.StrEnum):
-    """Why student code could not answer a request (reported by the child)."""
-
-    MISSING_MODULE = "missing_module"
-    SYNTAX_ERROR = "syntax_error"
-    IMPORT_ERROR = "import_error"
-    MISSING_BUILDER = "missing_builder"
-    NOT_IMPLEMENTED = "not_implemented"
-    BUILDER_RAISED = "builder_raised"
-    NOT_A_MODULE = "not_a_module"
-    FORWARD_RAISED = "forward_raised"
-    LOAD_WEIGHTS_FAILED = "load_weights_failed"
-    OUT_OF_MEMORY = "out_of_memory"
-    EXITED = "exited"
-    BAD_REQUEST = "bad_request"
 
 
 @dataclass(frozen=True, kw_only=True)

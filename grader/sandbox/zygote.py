@@ -31,15 +31,15 @@ from typing import Any
 from grader import settings, silence_missing_numpy
 from grader.sandbox import isolation
 
-_MAX_CONTROL_MESSAGE = 64 * 1024
-
 
 @dataclass(frozen=True)
 class ExitStatus:
-    """How a child ended: an exit code, or the signal that killed it."""
+    """How a child ended: an exit code, or the signal that killed it; and the CPU time it and
+    the descendants it waited for used (from ``wait4``: a fact, whatever signal ended it)."""
 
     code: int | None = None
     signal: int | None = None
+    cpu_s: float = 0.0
 
     def describe(self) -> str:
         if self.signal is not None:
@@ -49,7 +49,7 @@ class ExitStatus:
                 name = f"signal {self.signal}"
             meaning = {
                 "SIGSEGV": " (segmentation fault)",
-                "SIGKILL": " (killed; often for using too much memory)",
+                "SIGKILL": " (by the system or another process, not by the grader)",
                 "SIGABRT": " (aborted)",
                 "SIGBUS": " (bus error)",
                 "SIGFPE": " (arithmetic error)",
@@ -58,17 +58,17 @@ class ExitStatus:
         return f"exited with status {self.code}"
 
     @classmethod
-    def from_wait_status(cls, status: int) -> ExitStatus:
+    def from_wait_status(cls, status: int, cpu_s: float = 0.0) -> ExitStatus:
         if os.WIFSIGNALED(status):
-            return cls(signal=os.WTERMSIG(status))
-        return cls(code=os.WEXITSTATUS(status))
+            return cls(signal=os.WTERMSIG(status), cpu_s=cpu_s)
+        return cls(code=os.WEXITSTATUS(status), cpu_s=cpu_s)
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "signal": self.signal}
+        return {"code": self.code, "signal": self.signal, "cpu_s": self.cpu_s}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ExitStatus:
-        return cls(code=data.get("code"), signal=data.get("signal"))
+        return cls(code=data.get("code"), signal=data.get("signal"), cpu_s=float(data.get("cpu_s", 0.0)))
 
 
 class Zygote:
@@ -132,7 +132,7 @@ class Zygote:
             self.process.wait()
 
     def _reply(self) -> dict[str, Any]:
-        data = self.control.recv(_MAX_CONTROL_MESSAGE)
+        data = self.control.recv(settings.MAX_CONTROL_MESSAGE_BYTES)
         if not data:
             raise RuntimeError("the grader's fork server stopped")
         return json.loads(data)
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _serve(control, plan)
     except BaseException:
-        code = 70
+        code = settings.SANDBOX_FAILED_EXIT
     # Tearing down an interpreter that loaded torch._dynamo takes about a second.
     os._exit(code)
 
@@ -170,7 +170,7 @@ def _serve(control: socket.socket, plan: isolation.Plan) -> None:
     try:
         while True:
             try:
-                data, fds, _, _ = socket.recv_fds(control, _MAX_CONTROL_MESSAGE, 4)
+                data, fds, _, _ = socket.recv_fds(control, settings.MAX_CONTROL_MESSAGE_BYTES, 4)
             except TimeoutError:
                 _sweep(children, zygotes)
                 continue
@@ -186,7 +186,7 @@ def _serve(control: socket.socket, plan: isolation.Plan) -> None:
                 zygotes.add(pid)
                 control.sendall(json.dumps({"pid": pid}).encode())
             elif request["op"] == "wait":
-                status = _wait(request["pid"], float(request["timeout"]))
+                status = wait_for(request["pid"], float(request["timeout"]))
                 if status is not None:
                     children.discard(request["pid"])
                 reply = {"status": None if status is None else status.to_json()}
@@ -236,7 +236,7 @@ def _fork_zygote(control: socket.socket, fds: list[int], plan: isolation.Plan) -
     (own_control,) = fds
     pid = os.fork()
     if pid == 0:
-        code = 70
+        code = settings.SANDBOX_FAILED_EXIT
         try:
             control.close()
             isolation.become_subreaper()
@@ -305,16 +305,17 @@ def _proxy_exit(pid: int) -> None:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else settings.SANDBOX_FAILED_EXIT)
 
 
-def _wait(pid: int, timeout: float) -> ExitStatus | None:
+def wait_for(pid: int, timeout: float) -> ExitStatus | None:
+    """Reap a child of this process within ``timeout`` seconds; None if it is still running."""
     deadline = time.monotonic() + timeout
     delay = 0.001
     while True:
         try:
-            done, status = os.waitpid(pid, os.WNOHANG)
+            done, status, usage = os.wait4(pid, os.WNOHANG)
         except ChildProcessError:
             return ExitStatus(code=None)
         if done:
-            return ExitStatus.from_wait_status(status)
+            return ExitStatus.from_wait_status(status, usage.ru_utime + usage.ru_stime)
         if time.monotonic() >= deadline:
             return None
         time.sleep(delay)
