@@ -2,8 +2,8 @@
 
 Applied in the forked child before any student code runs, by trusted code:
 
-- ``resource limits``: CPU time, private memory, file size, open files, no core dumps
-  (and processes, once the child has a uid of its own).
+- ``resource limits``: CPU time, private memory, file size, open files, processes, no core
+  dumps.
 - ``landlock`` (Linux 5.13+, no root needed): reads only from Python's own folders, the
   system's and the submission's; no writes anywhere; no TCP (ABI 4+); no signals to
   processes outside the sandbox (ABI 6+).
@@ -13,6 +13,8 @@ Applied in the forked child before any student code runs, by trusted code:
 - ``separate uid`` (root): the child runs as an unprivileged user with no groups.
 - ``network namespace`` / ``pid namespace`` (root): no network at all, not even loopback;
   when the child's first process ends, every process it started ends with it.
+- ``seccomp socket filter`` (Linux x86_64 and aarch64, no root needed): ``socket()`` fails for
+  every family but AF_UNIX, so no UDP, raw sockets or netlink (see ``seccomp.py``).
 
 A layer the machine lacks is reported as missing; a layer that was available but fails to
 apply stops the child before student code runs (it fails closed).
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import settings
+from grader.sandbox import seccomp
 
 PROCESS_GROUP = "process group"
 RESOURCE_LIMITS = "resource limits"
@@ -37,6 +40,7 @@ MOUNT_NAMESPACE = "mount namespace"
 SEPARATE_UID = "separate uid"
 NETWORK_NAMESPACE = "network namespace"
 PID_NAMESPACE = "pid namespace"
+SECCOMP = "seccomp socket filter"
 ALL_LAYERS = (
     PROCESS_GROUP,
     RESOURCE_LIMITS,
@@ -45,6 +49,7 @@ ALL_LAYERS = (
     SEPARATE_UID,
     NETWORK_NAMESPACE,
     PID_NAMESPACE,
+    SECCOMP,
 )
 
 _CLONE_NEWNS = 0x00020000
@@ -117,6 +122,8 @@ def plan(*, protected: list[Path]) -> Plan:
     abi = landlock_abi()
     if abi:
         layers.append(LANDLOCK)
+    if seccomp.available():
+        layers.append(SECCOMP)
     read_paths = _read_paths(protected)
     exposed: dict[str, set[str]] | None = {}
     if linux and os.geteuid() == 0:
@@ -234,6 +241,13 @@ def confine(plan: Plan, *, submission: Path, memory_bytes: int, held_bytes: int)
     _set_limits(plan, memory_bytes=memory_bytes, held_bytes=held_bytes)
     if LANDLOCK in plan.layers:
         _landlock(plan, submission)
+    if SECCOMP in plan.layers:
+        # Last: the filter needs no_new_privs (set here, or already by Landlock), and nothing
+        # the trusted set-up does after this point opens a socket.
+        try:
+            seccomp.install()
+        except OSError as error:
+            raise IsolationError(f"seccomp socket filter: {error}") from error
 
 
 def _mount(plan: Plan, submission: Path) -> None:
@@ -281,9 +295,18 @@ def _set_limits(plan: Plan, *, memory_bytes: int, held_bytes: int) -> None:
     # CUDA reserves far more address space than it uses and fails under an AS limit.
     if held_bytes:  # unknown without /proc: better no limit than one below what is held
         limits[resource.RLIMIT_DATA] = held_bytes + memory_bytes
-    if SEPARATE_UID in plan.layers:
-        # Counted per uid: only meaningful once the child has a uid of its own.
-        limits[resource.RLIMIT_NPROC] = plan.limits.get("processes", 0)
+    processes = plan.limits.get("processes", 0)
+    if processes and SEPARATE_UID in plan.layers:
+        limits[resource.RLIMIT_NPROC] = processes
+    elif processes and (running := _tasks_of_real_uid()) is not None:
+        # RLIMIT_NPROC counts every process and thread of the real uid, the grader's and the
+        # user's own included, so without a uid of its own the child gets what is running now
+        # plus its share. This races, and cannot be exact: whatever else runs as this uid and
+        # starts or ends later (the user's programs, other children of a batch) shrinks or
+        # grows the child's headroom, and a burst in one child counts against children of the
+        # same uid confined earlier. It bounds a fork burst; a separate uid bounds it exactly.
+        # (Root is exempt from RLIMIT_NPROC, whatever it is set to.)
+        limits[resource.RLIMIT_NPROC] = running + processes
     for kind, value in limits.items():
         if not value and kind != resource.RLIMIT_CORE:
             continue
@@ -292,6 +315,31 @@ def _set_limits(plan: Plan, *, memory_bytes: int, held_bytes: int) -> None:
         resource.setrlimit(kind, (new, new))
     # Past the file-size limit a write fails (EFBIG) instead of killing the child.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _tasks_of_real_uid() -> int | None:
+    """Threads (what RLIMIT_NPROC counts) of every process whose real uid is this one's;
+    None without /proc."""
+    uid = os.getuid()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    count = 0
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                for line in status:
+                    if line.startswith("Uid:") and int(line.split()[1]) != uid:
+                        break  # Uid: comes before Threads:
+                    if line.startswith("Threads:"):
+                        count += int(line.split()[1])
+                        break
+        except (OSError, ValueError, IndexError):
+            continue  # ended meanwhile, or unreadable
+    return count
 
 
 class _RulesetAttr(ctypes.Structure):
