@@ -7,7 +7,8 @@ safely). Each judge gets a private zygote, forked from one warm zygote, so stude
 isolated exactly as in ``grade submit``.
 
 Every finished report is written at once, atomically; a later run re-grades only
-submissions whose content or grader version changed (``force`` re-grades all).
+submissions whose content changed or whose report has another fingerprint (the grader's code,
+the course, torch); ``force`` re-grades all.
 """
 
 from __future__ import annotations
@@ -133,7 +134,11 @@ def grade_batch(
     writer.writerow(csv_header(exercises))
     writer.writerows(csv_row(r, exercises) for r in results)
     write_text(buffer.getvalue(), out / "grades.csv")
-    overview = summary(results, exercises) | {"ignored": list(intake.ignored), "grader_version": __version__}
+    overview = summary(results, exercises) | {
+        "ignored": list(intake.ignored),
+        "grader_version": __version__,
+        "fingerprint": fingerprint(course_dir),
+    }
     write_text(json.dumps(overview, indent=2, ensure_ascii=False) + "\n", out / "summary.json")
     write_text(render_html(results, exercises, overview), out / "report.html")
     return BatchResult(

@@ -21,7 +21,8 @@ SANDBOX_UID = 65534
 SANDBOX_GID = 65534
 
 #: Resource limits of a child (see grader/sandbox/isolation.py). The CPU limit backs up
-#: the per-request timeout; processes count only once the child has a uid of its own.
+#: the per-request timeout. Processes: exactly this many with a uid of its own (as root);
+#: otherwise this many more than the user already runs.
 CHILD_LIMITS = {
     "cpu_s": 120,
     "file_bytes": 16 * 1024**2,

@@ -126,8 +126,8 @@ def _values(course: Course, checks: list[CollectedCheck]) -> dict[str, str]:
             raise ValueError(f"Classroom's reporter cannot parse the runner id {runner!r}")
     return {
         "title": "PyTorch model-building exercises",
-        "visible_total": f"{sum(c['points'] for c in checks if not c['hidden']):g}",
-        "hidden_total": f"{sum(c['points'] for c in checks if c['hidden']):g}",
+        "visible_total": f"{sum(c.points for c in checks if not c.hidden):g}",
+        "hidden_total": f"{sum(c.points for c in checks if c.hidden):g}",
         "exercise_rows": "\n".join(rows),
         "python_version": settings.SHIPPED_PYTHON,
         "torch_requirement": settings.TORCH_REQUIREMENT,

@@ -243,7 +243,12 @@ def fork_judge(job: JudgeJob, *, zygote_fd: int) -> int:
             os.dup2(log, 2)
             os.chdir(job.work)
             import pytest
+            import torch
 
+            # A caller that computed on the CPU before forking (a test, a notebook) left an
+            # OpenMP pool this fork cannot use: one thread never enters it. Judges run side
+            # by side, one per core, so one thread each is what they would get anyway.
+            torch.set_num_threads(1)
             code = int(pytest.main(arguments))
         finally:
             os._exit(code)
