@@ -65,6 +65,9 @@ class Exercise:
     builder: str
     statement: str
     required_layers: tuple[str, ...]
+    # Whether a functional call (F.max_pool2d) counts for a layer type the exercise names: no
+    # where the statement names the nn layer (nn.MaxPool2d), yes where it names the operation.
+    functional_forms: bool
     variants: tuple[Variant, ...]
     configurations: dict[str, Configuration]
     directory: Path = field(compare=False)
@@ -122,6 +125,7 @@ class Exercise:
             builder=data["builder"],
             statement=data["statement"].strip(),
             required_layers=tuple(data.get("required_layers", ())),
+            functional_forms=bool(data.get("functional_forms", False)),
             variants=variants,
             configurations=configurations,
             directory=directory,

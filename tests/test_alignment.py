@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.checks.alignment import Mapping, candidate_mappings, student_weights
-from grader.checks.layers import layer_table
+from grader.checks.diff import layer_table
 from grader.sandbox.messages import Layer
 
 

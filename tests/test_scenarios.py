@@ -174,6 +174,12 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) 
             text = " ".join([check.message, *check.hints])
             for word in words:
                 assert word in text, f"{exercise_id}/{check_id}: {word!r} not in {text!r}"
+        for check_id, words in wanted.get("not_in_feedback", {}).items():
+            check = checks[check_id]
+            assert check.status.value == "failed", f"{check_id} should fail as the student's fault"
+            text = " ".join([check.message, *check.hints])
+            for word in words:
+                assert word not in text, f"{exercise_id}/{check_id}: {word!r} wrongly in {text!r}"
     # Every graded exercise is in expect, so the expected total is the sum of its scores.
     assert report.score == sum(outcome["score"] for outcome in expected["expect"].values())
     if "total" in expected:

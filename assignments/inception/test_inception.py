@@ -25,7 +25,7 @@ def test_output_shape_other_arguments(student, reference):
 
 @pytest.mark.points(1)
 def test_layer_types(student):
-    """Uses nn.Conv2d and nn.MaxPool2d"""
+    """Uses nn.Conv2d and max pooling (nn.MaxPool2d or F.max_pool2d)"""
     checks.required_layers(student)
 
 

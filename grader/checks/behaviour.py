@@ -14,9 +14,10 @@ from typing import Any
 
 from grader import settings
 from grader.checks import alignment
+from grader.checks.diff import layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
-from grader.checks.layers import layer_table, named, shape_text
+from grader.checks.layers import named, shape_text
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.judge.session import Reference, Student, VariantFacts
 from grader.sandbox.client import RunOutput, SubmissionFailed
@@ -160,21 +161,33 @@ def _explain(
     configuration: str,
     probe: tuple[int, ...],
 ) -> None:
-    best = max(attempts, key=lambda a: (_agreeing_layers(a, structure), _completeness(a, structure)))
-    variant = best.facts
+    # Against the accepted variant that explains most of the student's layers, then the
+    # mapping of layers that agrees longest with it.
+    variants = list({id(a.facts): a.facts for a in attempts}.values())
+    variant = nearest(structure, variants, lambda v: v.small_structure)
+    best = max(
+        (a for a in attempts if a.facts is variant),
+        key=lambda a: (_agreeing_layers(a, structure), _completeness(a, structure)),
+    )
+    student.note(closest_variant=variant.variant.id)
     reference_layers = variant.small_structure.weighted_layers
     ours = {layer.path: layer for layer in structure.layers}
     table = layer_table(structure.called_layers, variant.small_structure.called_layers)
-    hints = for_structures(structure, variant.small_structure)
+    hints = for_structures(structure, variant.small_structure, variant=variant.variant.description)
     hints += ignored_arguments(student, configuration)
     inputs_text = f"on a random input of shape {shape_text(probe)}"
+    closest = (
+        f" Closest accepted answer: the {variant.variant.id} variant ({variant.variant.description})."
+        if len(variants) > 1
+        else ""
+    )
     for ref in reference_layers:
         student_path = best.mapping.student_for(ref.path)
         if student_path is None:
             fail(
                 f"Your module's output differs from the reference's ({variant.variant.description}): "
                 f"the reference's layer {named(ref)} has no counterpart of the same type and "
-                "shape in your forward.",
+                f"shape in your forward.{closest}",
                 hints=hints,
                 layers=table,
             )
@@ -191,7 +204,7 @@ def _explain(
         fail(
             f"Given the reference's weights, your layer {named(ours[student_path])} computes something "
             f"different from the reference's {named(ref)} {inputs_text} ({detail}): it is the first "
-            "layer that differs.",
+            f"layer that differs.{closest}",
             hints=hints + _before(structure, student_path, variant.small_structure, ref.path),
             layers=table,
         )
@@ -205,7 +218,7 @@ def _explain(
     )
     fail(
         f"Given the reference's weights every layer computes what the reference's does, but the "
-        f"module's output differs ({detail}): the layers are combined differently.",
+        f"module's output differs ({detail}): the layers are combined differently.{closest}",
         hints=hints + _combination_hints(found, expected, variant.small_structure),
         layers=table,
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from grader.checks.layers import describe, effective_padding, shape_text
+from grader.checks.diff import ACTIVATION_CALLS, activations_applied, structural_hints
+from grader.checks.layers import effective_padding, shape_text
 from grader.failures import Failure, FailureKind
 from grader.sandbox.messages import Layer, OutputInfo, Structure
 
@@ -83,25 +84,26 @@ def for_output(output: OutputInfo) -> list[str]:
     return []
 
 
-def for_structures(student: Structure, reference: Structure) -> list[str]:
-    """Compare what forward did with what the reference's forward did."""
+def for_structures(student: Structure, reference: Structure, *, variant: str = "") -> list[str]:
+    """Compare what forward did with what the reference's (``variant``'s) forward did."""
     hints = _padding(student.called_layers, reference.called_layers)
-    hints += _layer_differences(student.weighted_layers, reference.weighted_layers)
+    hints += structural_hints(
+        student.called_layers,
+        reference.called_layers,
+        variant=variant,
+        applied=_activations_applied(student, reference),
+    )
     hints += _bias(student.weighted_layers, reference.weighted_layers)
     hints += _cat_dim(student, reference)
     hints += _shortcut(student, reference)
     return hints
 
 
-def _layer_differences(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[str]:
-    """Layers at the same place in call order, of the same type, built differently."""
-    hints = []
-    for ours, theirs in zip(student, reference, strict=False):
-        if ours.type == theirs.type and describe(ours) != describe(theirs):
-            hints.append(
-                f"Your `{ours.path}` is {describe(ours)}; at that place the reference has {describe(theirs)}."
-            )
-    return hints[:3]
+def _activations_applied(student: Structure, reference: Structure) -> dict[str, tuple[int, int]]:
+    kinds = set(ACTIVATION_CALLS.values())
+    return {
+        kind: (activations_applied(student, kind), activations_applied(reference, kind)) for kind in kinds
+    }
 
 
 def _same_padding(layer: Layer) -> bool:

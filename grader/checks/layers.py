@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Sequence
-
-from grader.report.record import LayerRow
 from grader.sandbox.messages import Layer, Shape
 
 
@@ -75,28 +71,3 @@ def cell(layer: Layer | None) -> str:
     where = layer.path or "(the module itself)"
     count = f" · {layer.parameter_count:,} params" if layer.params else ""
     return f"{where}: {describe(layer)} → {shape_text(layer.output_shape)}{count}"
-
-
-def _key(layer: Layer) -> tuple[object, ...]:
-    return (describe(layer), layer.output_shape)
-
-
-def layer_table(student: Sequence[Layer], reference: Sequence[Layer]) -> tuple[LayerRow, ...]:
-    """Align the two call-ordered layer lists and mark the first row that differs."""
-    matcher = difflib.SequenceMatcher(
-        a=[_key(layer) for layer in student], b=[_key(layer) for layer in reference], autojunk=False
-    )
-    rows: list[LayerRow] = []
-    for tag, s1, s2, r1, r2 in matcher.get_opcodes():
-        left, right = list(student[s1:s2]), list(reference[r1:r2])
-        for index in range(max(len(left), len(right))):
-            ours = left[index] if index < len(left) else None
-            theirs = right[index] if index < len(right) else None
-            rows.append(LayerRow(student=cell(ours), reference=cell(theirs), differs=tag != "equal"))
-    for index, row in enumerate(rows):
-        if row.differs:
-            rows[index] = LayerRow(
-                student=row.student, reference=row.reference, differs=True, first_difference=True
-            )
-            break
-    return tuple(rows)

@@ -6,31 +6,56 @@ from grader.checks.feedback import fail
 from grader.checks.probe import structure_or_fail
 from grader.judge.session import Student
 
+#: torch's functional forms of the layer types, by the name the child records a call under.
+FUNCTIONAL_FORMS = {
+    "relu": "ReLU",
+    "relu_": "ReLU",
+    "max_pool2d": "MaxPool2d",
+    "avg_pool2d": "AvgPool2d",
+    "adaptive_avg_pool2d": "AdaptiveAvgPool2d",
+    "dropout": "Dropout",
+    "conv2d": "Conv2d",
+    "linear": "Linear",
+    "batch_norm": "BatchNorm2d",
+}
+
 
 def required_layers(student: Student, configuration: str = "default") -> None:
-    """Each layer type the exercise names is called by forward (not only registered)."""
+    """Each layer type the exercise names is called by forward (not only registered); a
+    functional form counts where the exercise says so (``functional_forms`` in exercise.toml)."""
+    exercise = student.exercise
     structure = structure_or_fail(
-        student, configuration, student.exercise.configuration(configuration).small_input_shape
+        student, configuration, exercise.configuration(configuration).small_input_shape
     )
-    used = {layer.type for layer in structure.called_layers}
+    layers = {layer.type for layer in structure.called_layers}
+    functional = {FUNCTIONAL_FORMS[op.name] for op in structure.ops if op.name in FUNCTIONAL_FORMS}
+    used = layers | functional if exercise.functional_forms else layers
     registered = {layer.type: layer.path for layer in structure.layers}
-    missing = [name for name in student.exercise.required_layers if name not in used]
+    missing = [name for name in exercise.required_layers if name not in used]
     if not missing:
         return
     hints = []
     for name in missing:
-        if name in registered:
+        function = next((f for f, layer in FUNCTIONAL_FORMS.items() if layer == name), name.lower())
+        relatives = [layer for layer in structure.called_layers if layer.type.startswith(name)]
+        if relatives:
+            other = relatives[0]
+            why = " (it zeroes whole channels; nn.Dropout zeroes single values)" if "Dropout" in name else ""
+            hints.append(f"Your `{other.path}` is nn.{other.type}{why}; the exercise names nn.{name}.")
+        elif name in registered:
             hints.append(f"nn.{name} is created as `{registered[name]}` but forward never calls it.")
-        elif name == "ReLU" and any(op.name in ("relu", "relu_") for op in structure.ops):
+        elif name in functional:
             hints.append(
-                "You apply relu as a function (F.relu/torch.relu); this exercise asks for an nn.ReLU layer."
+                f"You apply {name} as a function (F.{function}); this exercise's statement names the "
+                f"nn.{name} layer: create it in the builder and call it in forward."
             )
         else:
             hints.append(f"Add an nn.{name} layer and call it in forward.")
-    wanted = ", ".join(f"nn.{name}" for name in student.exercise.required_layers)
-    found = ", ".join(sorted(used)) or "no layers"
+    wanted = ", ".join(f"nn.{name}" for name in exercise.required_layers)
+    found = ", ".join(sorted(layers)) or "no layers"
+    counts = " (a functional form such as F.max_pool2d counts too)" if exercise.functional_forms else ""
     fail(
-        f"The exercise builds the module from {wanted}; forward uses {found}, "
+        f"The exercise builds the module from {wanted}{counts}; forward uses {found}, "
         f"missing {', '.join('nn.' + m for m in missing)}.",
         hints=hints,
     )

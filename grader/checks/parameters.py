@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from grader.checks import alignment
+from grader.checks.diff import layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
-from grader.checks.layers import layer_table
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.judge.session import ConfigurationFacts, Reference, Student
 from grader.sandbox.client import SubmissionFailed
@@ -24,15 +24,23 @@ def count(student: Student, reference: Reference, configuration: str = "default"
             _all_used(student, facts, configuration, expected)
             student.note(parameter_variant=variant_id)
             return
-    closest = min(facts.variants, key=lambda v: abs(v.structure.parameter_count - structure.parameter_count))
-    accepted = " or ".join(f"{n:,} ({variant})" for variant, n in counts.items())
+    closest = nearest(structure, facts.variants, lambda v: v.structure)
     kwargs = facts.configuration.kwargs
     where = f" with {', '.join(f'{k}={v}' for k, v in kwargs.items())}" if kwargs else ""
     fail(
-        f"Your module{where} has {structure.parameter_count:,} parameters; expected {accepted}.",
-        hints=for_structures(structure, closest.structure) + ignored_arguments(student, configuration),
-        layers=layer_table(structure.weighted_layers, closest.structure.weighted_layers),
+        f"Your module{where} has {structure.parameter_count:,} parameters; expected {_accepted(counts)}.",
+        hints=for_structures(structure, closest.structure, variant=closest.variant.description)
+        + ignored_arguments(student, configuration),
+        layers=layer_table(structure.called_layers, closest.structure.called_layers),
     )
+
+
+def _accepted(counts: dict[str, int]) -> str:
+    """Each accepted count once, with the variants that have it."""
+    variants: dict[int, list[str]] = {}
+    for variant, number in counts.items():
+        variants.setdefault(number, []).append(variant)
+    return " or ".join(f"{number:,} ({', '.join(names)})" for number, names in variants.items())
 
 
 def _all_used(student: Student, facts: ConfigurationFacts, configuration: str, expected: int) -> None:

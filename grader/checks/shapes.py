@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from grader.checks.diff import layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
-from grader.checks.layers import layer_table, shape_text
+from grader.checks.layers import shape_text
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.judge.session import ConfigurationFacts, Reference, Student
 from grader.sandbox.client import SubmissionFailed
@@ -16,14 +17,15 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
     config = facts.configuration
     structure = structure_or_fail(student, configuration)
     expected = facts.output_shape
-    closest = facts.variants[0].structure
     if structure.output.shape == expected:
         _confirm_on_real_input(student, facts, configuration)
         return
+    variant = nearest(structure, facts.variants, lambda v: v.structure)
+    closest = variant.structure
     fail(
         f"For an input of shape {shape_text(config.input_shape)} the output should have shape "
         f"{shape_text(expected)}; yours has {shape_text(structure.output.shape)}.",
-        hints=for_structures(structure, closest)
+        hints=for_structures(structure, closest, variant=variant.variant.description)
         + _channel_hint(structure.output.shape, expected)
         + ignored_arguments(student, configuration),
         layers=layer_table(structure.called_layers, closest.called_layers),

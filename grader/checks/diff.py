@@ -1,0 +1,317 @@
+"""The student's layers against the reference's, as a diff: one extra layer shifts nothing else.
+
+Both modules' layers, in the order forward calls them, are aligned like two texts: a layer
+equal to the reference's (same type and configuration) pairs at no cost; one of the same
+type built differently pairs as *changed*; anything else is an *extra* layer of the
+student's or a *missing* one of the reference's. The layer table, the structural hints and
+the choice of the nearest accepted variant all read this one alignment.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from grader.checks.layers import cell, describe, named
+from grader.report.record import LayerRow
+from grader.sandbox.messages import Layer, Structure
+
+T = TypeVar("T")
+
+_NORMALISATIONS = ("BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm", "LocalResponseNorm")
+_ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "PReLU", "Hardswish")
+
+
+class Step(enum.StrEnum):
+    SAME = "same"
+    CHANGED = "changed"  # the same kind of layer, built differently
+    EXTRA = "extra"  # the student's, with no counterpart in the reference
+    MISSING = "missing"  # the reference's, with no counterpart in the student's
+
+
+@dataclass(frozen=True)
+class Pair:
+    step: Step
+    student: Layer | None
+    reference: Layer | None
+
+
+def _kind(layer: Layer) -> str:
+    """Dropout, Dropout2d and AlphaDropout are one kind: pairing them says which was meant."""
+    return "Dropout" if "Dropout" in layer.type else layer.type
+
+
+def _same(ours: Layer, theirs: Layer) -> bool:
+    return describe(ours) == describe(theirs) and ours.type == theirs.type
+
+
+def align(student: Sequence[Layer], reference: Sequence[Layer]) -> list[Pair]:
+    """The cheapest alignment (edit distance: an extra or missing layer costs 2, a changed
+    one 1, an equal one 0; layers of different kinds never pair)."""
+    rows, columns = len(student), len(reference)
+    cost = [[0] * (columns + 1) for _ in range(rows + 1)]
+    for i in range(rows + 1):
+        cost[i][0] = 2 * i
+    for j in range(columns + 1):
+        cost[0][j] = 2 * j
+    for i in range(1, rows + 1):
+        for j in range(1, columns + 1):
+            ours, theirs = student[i - 1], reference[j - 1]
+            best = min(cost[i - 1][j] + 2, cost[i][j - 1] + 2)
+            if _kind(ours) == _kind(theirs):
+                best = min(best, cost[i - 1][j - 1] + (0 if _same(ours, theirs) else 1))
+            cost[i][j] = best
+    pairs: list[Pair] = []
+    i, j = rows, columns
+    while i or j:
+        if i and j and _kind(student[i - 1]) == _kind(reference[j - 1]):
+            same = _same(student[i - 1], reference[j - 1])
+            if cost[i][j] == cost[i - 1][j - 1] + (0 if same else 1):
+                pairs.append(Pair(Step.SAME if same else Step.CHANGED, student[i - 1], reference[j - 1]))
+                i, j = i - 1, j - 1
+                continue
+        if i and cost[i][j] == cost[i - 1][j] + 2:
+            pairs.append(Pair(Step.EXTRA, student[i - 1], None))
+            i -= 1
+        else:
+            pairs.append(Pair(Step.MISSING, None, reference[j - 1]))
+            j -= 1
+    pairs.reverse()
+    return pairs
+
+
+def agreement(student: Sequence[Layer], reference: Sequence[Layer]) -> int:
+    """How many of the student's layers the reference explains exactly."""
+    return sum(1 for pair in align(student, reference) if pair.step is Step.SAME)
+
+
+def nearest(student: Structure, candidates: Sequence[T], structure: Callable[[T], Structure]) -> T:
+    """The accepted variant closest to the student's module (the first, on a tie): feedback
+    aimed at another would steer the student away from a right answer.
+
+    Closest is the one that explains most of the student's layers other than activations,
+    then the one that applies activations as many times (a functional F.relu is no layer, but
+    is recorded as a call).
+    """
+
+    def score(candidate: T) -> tuple[int, int]:
+        theirs = structure(candidate)
+        layers = agreement(_without_activations(student), _without_activations(theirs))
+        return layers, -abs(activations_applied(student) - activations_applied(theirs))
+
+    return max(candidates, key=score)
+
+
+#: The recorded torch calls that apply an activation, whether from a layer or a function.
+ACTIVATION_CALLS = {
+    "relu": "ReLU",
+    "relu_": "ReLU",
+    "gelu": "GELU",
+    "silu": "SiLU",
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+    "leaky_relu": "LeakyReLU",
+}
+
+
+def activations_applied(structure: Structure, kind: str | None = None) -> int:
+    return sum(
+        1
+        for op in structure.ops
+        if op.name in ACTIVATION_CALLS and (kind is None or ACTIVATION_CALLS[op.name] == kind)
+    )
+
+
+def _without_activations(structure: Structure) -> list[Layer]:
+    return [layer for layer in structure.called_layers if layer.type not in _ACTIVATIONS]
+
+
+def layer_table(student: Sequence[Layer], reference: Sequence[Layer]) -> tuple[LayerRow, ...]:
+    """The two call-ordered layer lists side by side, aligned, the first difference marked."""
+    rows: list[LayerRow] = []
+    for pair in align(student, reference):
+        differs = pair.step is not Step.SAME or pair.student.output_shape != pair.reference.output_shape
+        rows.append(
+            LayerRow(
+                student=cell(pair.student),
+                reference=cell(pair.reference),
+                differs=differs,
+                first_difference=differs and not any(row.differs for row in rows),
+            )
+        )
+    return tuple(rows)
+
+
+def structural_hints(
+    student: Sequence[Layer],
+    reference: Sequence[Layer],
+    *,
+    variant: str = "",
+    applied: dict[str, tuple[int, int]] | None = None,
+) -> list[str]:
+    """One sentence per kind of structural deviation, each naming where.
+
+    ``applied``: how many times each activation type was applied (the student's, the
+    reference's), counting functional calls and layers called more than once, which the
+    call-ordered layer list shows once: an activation is said to be missing or extra only
+    where those counts differ too.
+    """
+    pairs = align(student, reference)
+    against = f"the reference ({variant})" if variant else "the reference"
+    hints: list[str] = []
+    hints += _normalisation(pairs, against)
+    hints += _order(student, reference, against)
+    if not any("order" in hint for hint in hints):
+        hints += _activations(pairs, against, applied or {})
+    hints += _split_kernel(pairs, against)
+    hints += _changed(pairs, against)
+    return hints
+
+
+def _after(pairs: list[Pair], index: int) -> str:
+    """The student's layer just before pair ``index``, as a place in words."""
+    for pair in reversed(pairs[:index]):
+        if pair.student is not None:
+            return f" after `{pair.student.path}`"
+    return " at the start"
+
+
+def _normalisation(pairs: list[Pair], against: str) -> list[str]:
+    extra = [
+        (index, pair.student)
+        for index, pair in enumerate(pairs)
+        if pair.step is Step.EXTRA and pair.student and pair.student.type.startswith(_NORMALISATIONS)
+    ]
+    if not extra:
+        return []
+    kinds = sorted({layer.type for _, layer in extra})
+    places = ", ".join(f"`{layer.path}`{_after(pairs, index)}" for index, layer in extra[:4])
+    more = f" and {len(extra) - 4} more" if len(extra) > 4 else ""
+    return [
+        f"Your module adds {' and '.join(kinds)} ({places}{more}); {against} has no normalisation "
+        f"layer there. {kinds[0]} changes what the block computes: remove it to match the exercise."
+    ]
+
+
+def _activations(pairs: list[Pair], against: str, applied: dict[str, tuple[int, int]]) -> list[str]:
+    hints = []
+    for index, pair in enumerate(pairs):
+        layer = {Step.EXTRA: pair.student, Step.MISSING: pair.reference}.get(pair.step)
+        if layer is None or layer.type not in _ACTIVATIONS:
+            continue
+        ours, theirs = applied.get(layer.type, (0, 0))
+        if layer.type in applied and (ours >= theirs if pair.step is Step.MISSING else ours <= theirs):
+            continue  # applied as often as the reference does: a shared layer or a functional call
+        if pair.step is Step.EXTRA:
+            hints.append(
+                f"Your `{layer.path}` ({layer.type}){_after(pairs, index)} has no counterpart in {against}: "
+                "an extra activation there changes the output."
+            )
+        else:
+            previous = next((p.reference for p in reversed(pairs[:index]) if p.reference is not None), None)
+            where = f" after its `{previous.path}`" if previous is not None else ""
+            hints.append(
+                f"{against[0].upper()}{against[1:]} applies {layer.type}{where}; your module has no "
+                f"{layer.type} layer there (a functional call such as F.relu counts, but does not show "
+                "in this table)."
+            )
+    return hints[:3]
+
+
+def _order(student: Sequence[Layer], reference: Sequence[Layer], against: str) -> list[str]:
+    """The same layers, but activations or normalisations before the convolutions they follow."""
+    ours = [_kind(layer) for layer in student]
+    theirs = [_kind(layer) for layer in reference]
+    if sorted(ours) != sorted(theirs) or ours == theirs:
+        return []
+
+    def leads(kinds: list[str]) -> bool:
+        return bool(kinds) and (kinds[0] in _ACTIVATIONS or kinds[0].startswith(_NORMALISATIONS))
+
+    if leads(ours) and not leads(theirs):
+        return [
+            f"Your module applies {ours[0]} before the first {theirs[0]} (pre-activation order); "
+            f"{against} applies each activation after the layer it follows: "
+            f"{' → '.join(theirs[:4])}{' → …' if len(theirs) > 4 else ''}."
+        ]
+    return [
+        f"Your module has the layers of {against}, in another order: yours "
+        f"{' → '.join(ours[:6])}{' → …' if len(ours) > 6 else ''}; the reference's "
+        f"{' → '.join(theirs[:6])}{' → …' if len(theirs) > 6 else ''}."
+    ]
+
+
+def _split_kernel(pairs: list[Pair], against: str) -> list[str]:
+    """Two 3×3 convolutions, one after the other, where the reference has one 5×5 with the
+    same input and output channels (the same receptive field)."""
+    fives = [
+        p.reference
+        for p in pairs
+        if p.step is not Step.SAME and _conv(p.reference) and _kernel(p.reference) == [5, 5]
+    ]
+    ours = [p.student for p in pairs if _conv(p.student)]
+    for five in fives:
+        for first, second in itertools.pairwise(ours):
+            chained = first.config.get("out_channels") == second.config.get("in_channels")
+            if (
+                _kernel(first) == _kernel(second) == [3, 3]
+                and chained
+                and first.config.get("in_channels") == five.config.get("in_channels")
+                and second.config.get("out_channels") == five.config.get("out_channels")
+            ):
+                return [
+                    f"Your `{first.path}` and `{second.path}` are two 3×3 convolutions where {against} "
+                    f"has one 5×5, {named(five)}: the same receptive field, but other layers with other "
+                    "weights. The exercise asks for the 5×5."
+                ]
+    return []
+
+
+def _kernel(layer: Layer) -> object:
+    return layer.config.get("kernel_size")
+
+
+def _without_bias(layer: Layer) -> str:
+    return describe(layer).replace(" bias=False", "")
+
+
+def _conv(layer: Layer | None) -> bool:
+    return layer is not None and layer.type == "Conv2d"
+
+
+def _changed(pairs: list[Pair], against: str) -> list[str]:
+    hints = []
+    for pair in pairs:
+        if pair.step is not Step.CHANGED or pair.student is None or pair.reference is None:
+            continue
+        ours, theirs = pair.student, pair.reference
+        if _without_bias(ours) == _without_bias(theirs):
+            continue  # only the bias differs: the bias hint names every such layer at once
+        if ours.type != theirs.type:
+            hints.append(
+                f"Your `{ours.path}` is nn.{ours.type}; at that place {against} uses nn.{theirs.type}"
+                + (
+                    " (Dropout2d zeroes whole channels, Dropout single values)."
+                    if "Dropout" in ours.type
+                    else "."
+                )
+            )
+            continue
+        widths = [
+            f"{name} {ours.config[name]} instead of {theirs.config[name]}"
+            for name in ("in_channels", "out_channels", "in_features", "out_features", "num_features")
+            if name in ours.config and ours.config.get(name) != theirs.config.get(name)
+        ]
+        if widths:
+            hints.append(
+                f"Your `{ours.path}` is {describe(ours)}; at that place {against} has {describe(theirs)} "
+                f"({', '.join(widths)}): check that branch's width."
+            )
+        elif describe(ours) != describe(theirs):
+            hints.append(
+                f"Your `{ours.path}` is {describe(ours)}; at that place {against} has {describe(theirs)}."
+            )
+    return hints[:3]
