@@ -276,3 +276,136 @@ def test_closing_a_sandbox_ends_its_child(launcher, tmp_path: Path) -> None:
     sandbox.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+LAZY = """
+from torch import nn
+
+def build():
+    return nn.Sequential(
+        nn.LazyConv2d(4, 3), nn.LazyBatchNorm2d(), nn.ReLU(), nn.Flatten(), nn.LazyLinear(5)
+    )
+
+class Broken(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.LazyConv2d(4, 3)
+
+    def forward(self, x):
+        return self.conv(x).view(-1, 7)
+
+def broken():
+    return Broken()
+
+class Spare(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.used = nn.LazyConv2d(4, 3)
+        self.spare = nn.LazyLinear(2)
+
+    def forward(self, x):
+        return self.used(x)
+
+def spare():
+    return Spare()
+
+def eager():
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5)
+    )
+"""
+
+
+def test_a_lazy_module_is_inspected_at_a_huge_size_without_allocating(launcher, tmp_path: Path) -> None:
+    sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, lazy=LAZY))
+    structure = sandbox.inspect(_target("lazy"), (4096, 3, 4096, 4096))
+    assert structure.output.shape == (4096, 5)
+    # Reported as the eager layers they became, with the shapes the first forward gave them.
+    assert [layer.type for layer in structure.called_layers] == [
+        "Conv2d",
+        "BatchNorm2d",
+        "ReLU",
+        "Flatten",
+        "Linear",
+    ]
+    assert structure.called_layers[0].class_name == "Conv2d"
+    params = {layer.path: dict(layer.params) for layer in structure.called_layers}
+    assert params["0"] == {"weight": (4, 3, 3, 3), "bias": (4,)}
+    assert params["4"] == {"weight": (5, 4 * 4094 * 4094), "bias": (5,)}
+    assert structure.called_layers[0].config["in_channels"] == 3
+    assert structure.parameter_count == 4 * 27 + 4 + 2 * 4 + 5 * 4 * 4094 * 4094 + 5
+    # Only the forward that is described is recorded, not the layers' initialisation
+    # (add_ is batch norm's count of batches, in training mode).
+    ops = ["conv2d", "add_", "batch_norm", "relu", "flatten", "linear"]
+    assert [op.name for op in structure.ops] == ops
+    sandbox.close()
+
+
+def test_a_lazy_module_runs_with_loaded_weights_like_its_eager_form(launcher, tmp_path: Path) -> None:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    eager = nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5)
+    )
+    with torch.no_grad():
+        for tensor in (eager[1].running_mean, eager[1].running_var, eager[1].weight):
+            tensor.uniform_(0.5, 1.5)
+    eager.eval()
+    weights = {**dict(eager.named_parameters()), **dict(eager.named_buffers())}
+    weights = {path: tensor.detach().clone() for path, tensor in weights.items()}
+    inputs = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        expected = eager(inputs)
+    sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, lazy=LAZY))
+    # Described exactly as the eager form is: layers, parameters, shapes, recorded ops.
+    lazily = sandbox.inspect(_target("lazy"), (2, 3, 8, 8))
+    assert lazily == sandbox.inspect(Target(module="lazy", builder="eager"), (2, 3, 8, 8))
+    first, second = sandbox.run(_target("lazy"), inputs, weight_sets=[weights, weights])
+    assert torch.equal(first.tensor, expected)
+    assert torch.equal(second.tensor, expected), "the first forward changed no running statistics"
+    (on_meta,) = sandbox.run(_target("lazy"), (2, 3, 8, 8), device="meta")
+    assert on_meta.info.shape == (2, 5)
+    assert on_meta.info.device == "meta"
+    sandbox.close()
+
+
+@pytest.mark.parametrize("how", ["inspect", "run", "run on meta"])
+def test_a_lazy_module_whose_first_forward_raises_reports_the_students_line(
+    launcher, tmp_path: Path, how: str
+) -> None:
+    import torch
+
+    sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, lazy=LAZY))
+    target = Target(module="lazy", builder="broken")
+    with pytest.raises(SubmissionFailed) as caught:
+        if how == "inspect":
+            sandbox.inspect(target, (1, 3, 8, 8))
+        elif how == "run":
+            sandbox.run(target, torch.randn(1, 3, 8, 8))
+        else:
+            sandbox.run(target, (1, 3, 8, 8), device="meta")
+    failure = caught.value.failure
+    assert failure.kind is FailureKind.FORWARD_RAISED
+    assert failure.where == "lazy.py:15"
+    assert "RuntimeError: shape '[-1, 7]' is invalid" in failure.message
+    assert "grader's code" not in failure.message
+    sandbox.close()
+
+
+def test_a_lazy_layer_forward_never_calls_is_named(launcher, tmp_path: Path) -> None:
+    import torch
+
+    sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, lazy=LAZY))
+    target = Target(module="lazy", builder="spare")
+    for ask in (
+        lambda: sandbox.inspect(target, (1, 3, 8, 8)),
+        lambda: sandbox.run(target, torch.randn(1, 3, 8, 8)),
+    ):
+        with pytest.raises(SubmissionFailed) as caught:
+            ask()
+        failure = caught.value.failure
+        assert failure.kind is FailureKind.FORWARD_RAISED
+        assert "lazy parameters still have no shape: `spare.weight`, `spare.bias`" in failure.message
+    sandbox.close()

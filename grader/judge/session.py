@@ -252,9 +252,9 @@ class Reference:
         def seed(*parts: object) -> int:
             return _seed(material, *parts)
 
-        inputs = torch.rand(
+        inputs = probe_input(
             probe_shape(config.small_input_shape, material, grow=fresh),
-            generator=torch.Generator().manual_seed(seed(self.exercise.id, configuration, "input")),
+            torch.Generator().manual_seed(seed(self.exercise.id, configuration, "input")),
         )
         variants: dict[str, VariantRecord] = {}
         for variant in self.exercise.variants:
@@ -292,6 +292,28 @@ def probe_shape(documented: tuple[int, ...], facts_seed: str, *, grow: bool = Fa
         return documented
     grow_by = 1 + _seed(facts_seed, "probe size") % 4
     return (*documented[:-2], *(size + grow_by for size in documented[-2:]))
+
+
+#: The scale of each sample of a probe input, in turn along the batch. The first sample is at
+#: unit scale: the check of unused parameters runs on it alone.
+PROBE_SCALES = (1.0, 10.0, 0.1)
+
+
+def probe_input(shape: tuple[int, ...], generator: Any) -> Any:
+    """Signed values, each sample at its own scale (``PROBE_SCALES``), drawn from ``generator``.
+
+    Signed: on inputs that are never negative a ReLU applied to the input, or to a max-pool
+    of it, changes nothing, so such a mistake would go unseen. Scales 10 apart: a layer that
+    behaves differently on large or small values (a clamp, ReLU6 for ReLU) shows too.
+    """
+    import torch
+
+    values = torch.randn(shape, generator=generator)
+    if values.dim() == 0:
+        return values
+    batch = shape[0]
+    scales = torch.tensor(PROBE_SCALES).repeat(batch // len(PROBE_SCALES) + 1)[:batch]
+    return values * scales.view(batch, *([1] * (values.dim() - 1)))
 
 
 def _seed(material: str, *parts: object) -> int:

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, UninitializedTensorMixin
 from torch.overrides import TorchFunctionMode
 
 from grader import failures, settings
@@ -184,10 +185,14 @@ class _Child:
         layers = _layer_table(module)
         recorder = _OpRecorder()
         with self.student_code("forward"):
+            lazy = _lazy_to_meta(module)
             module = module.to("meta")
-            # Factory calls without a device (torch.zeros in forward) land on meta too:
-            # the shape check must not allocate, and device bugs are the device check's.
-            with torch.no_grad(), torch.device("meta"), _LayerHooks(module, layers) as hooks:
+        # Factory calls without a device (torch.zeros in forward) land on meta too:
+        # the shape check must not allocate, and device bugs are the device check's.
+        with torch.device("meta"):
+            if lazy:
+                self.materialise(module, torch.empty(shape))
+            with self.student_code("forward"), torch.no_grad(), _LayerHooks(module, layers) as hooks:
                 inputs = torch.empty(shape)
                 with recorder:
                     output = module(inputs)
@@ -211,15 +216,26 @@ class _Child:
         blobs: list[bytes] = []
         outputs: list[dict[str, Any]] = []
         if device == "meta":
+            shape = [expect(v, int, "input_shape") for v in header.get("input_shape", [])]
             with self.student_code("forward"):
+                # Lazy layers get their shapes in this forward, on meta like the rest.
+                _lazy_to_meta(module)
                 module = module.to("meta")
-                shape = [expect(v, int, "input_shape") for v in header.get("input_shape", [])]
                 with torch.no_grad():
                     output = module(torch.empty(shape, device="meta"))
             return {"outputs": [{"info": _describe_output(output).to_json()}]}, []
         inputs = blob_to_tensor(request.blobs[0])
         if not isinstance(inputs, torch.Tensor):
             raise ProtocolError("input is not a tensor")
+        # On the CPU before any move (a lazy layer moved first would become an empty tensor)
+        # and before the weights are loaded, so that their shapes exist. In eval mode: a first
+        # forward in training mode would update a lazy batch norm's running statistics.
+        self.materialise(module, inputs.to("cpu"))
+        if device.startswith("cuda"):
+            # The reference ran in float32 on the CPU; TensorFloat-32, cuDNN's default for
+            # convolutions, keeps 10 bits of mantissa and would differ by far more than RTOL.
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
         layers = _layer_table(module)
         for weights_blob in weight_blobs or [b""]:
             if weights_blob:
@@ -237,6 +253,29 @@ class _Child:
                 blobs.append(tensor_to_blob(hooks.captured))
             outputs.append(entry)
         return {"outputs": outputs}, blobs
+
+    def materialise(self, module: nn.Module, inputs: torch.Tensor) -> None:
+        """Give lazy layers (nn.LazyConv2d, nn.LazyLinear…) their shapes with a first forward.
+
+        Outside the layer hooks and the op recorder: the layers' initialisation is torch's
+        work, not the student's ops, and the forward that is described comes after it. A
+        module without lazy layers is not run an extra time.
+        """
+        with self.student_code("forward"):
+            if not _uninitialized(module):
+                return
+            with torch.no_grad():
+                module(inputs)
+            left = _uninitialized(module)
+        if left:
+            # As in PyTorch itself, where counting or using them raises: their shapes are unknown.
+            names = ", ".join(f"`{name}`" for name in left[:5])
+            raise StudentCodeError(
+                FailureKind.FORWARD_RAISED,
+                f"after a first forward, lazy parameters still have no shape: {names}. "
+                "Lazy layers (nn.LazyConv2d, nn.LazyLinear…) get their shapes when forward first "
+                "calls them: call every layer in forward, or remove the ones it does not use.",
+            )
 
     def build(self, target: Target) -> nn.Module:
         builder = self.load_builder(target)
@@ -401,6 +440,32 @@ def _out_of_memory(error: BaseException) -> bool:
 def _limited(kind: int) -> bool:
     soft, _hard = resource.getrlimit(kind)
     return soft != resource.RLIM_INFINITY
+
+
+def _uninitialized(module: nn.Module) -> list[str]:
+    """Paths of the parameters and buffers that lazy layers have not given a shape yet."""
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    return [path for path, tensor in tensors if isinstance(tensor, UninitializedTensorMixin)]
+
+
+def _lazy_to_meta(module: nn.Module) -> bool:
+    """Put each lazy parameter and buffer on meta, still lazy; True if there were any.
+
+    ``Module.to`` would turn a lazy parameter into an empty tensor, which no forward can
+    use; one created lazy on meta stays lazy through the move, and the first forward gives
+    it its shape there, without allocating. Shared ones stay shared.
+    """
+    twins: dict[int, UninitializedTensorMixin] = {}
+    for sub in module.modules():
+        for slots, kind in ((sub._parameters, UninitializedParameter), (sub._buffers, UninitializedBuffer)):
+            for name, tensor in slots.items():
+                if isinstance(tensor, UninitializedTensorMixin):
+                    if id(tensor) not in twins:
+                        twins[id(tensor)] = kind(
+                            requires_grad=tensor.requires_grad, device="meta", dtype=tensor.dtype
+                        )
+                    slots[name] = twins[id(tensor)]
+    return bool(twins)
 
 
 def _layer_table(module: nn.Module) -> dict[str, nn.Module]:
