@@ -14,7 +14,7 @@ from typing import Any
 
 from grader import settings
 from grader.checks import alignment
-from grader.checks.diff import layer_table, nearest
+from grader.checks.diff import applied_counts, layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
 from grader.checks.layers import named, shape_text
@@ -172,7 +172,11 @@ def _explain(
     student.note(closest_variant=variant.variant.id)
     reference_layers = variant.small_structure.weighted_layers
     ours = {layer.path: layer for layer in structure.layers}
-    table = layer_table(structure.called_layers, variant.small_structure.called_layers)
+    table = layer_table(
+        structure.called_layers,
+        variant.small_structure.called_layers,
+        applied=applied_counts(structure, variant.small_structure),
+    )
     hints = for_structures(structure, variant.small_structure, variant=variant.variant.description)
     hints += ignored_arguments(student, configuration)
     inputs_text = f"on a random input of shape {shape_text(probe)}"

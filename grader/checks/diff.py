@@ -129,14 +129,41 @@ def _without_activations(structure: Structure) -> list[Layer]:
     return [layer for layer in structure.called_layers if layer.type not in _ACTIVATIONS]
 
 
-def layer_table(student: Sequence[Layer], reference: Sequence[Layer]) -> tuple[LayerRow, ...]:
-    """The two call-ordered layer lists side by side, aligned, the first difference marked."""
+def applied_counts(student: Structure, reference: Structure) -> dict[str, tuple[int, int]]:
+    """How many times each activation type was applied: (the student's, the reference's)."""
+    kinds = set(ACTIVATION_CALLS.values())
+    return {
+        kind: (activations_applied(student, kind), activations_applied(reference, kind)) for kind in kinds
+    }
+
+
+def _functional(pair: Pair, applied: dict[str, tuple[int, int]]) -> bool:
+    """A reference activation layer the student applies as a function (F.relu) just as often."""
+    if pair.step is not Step.MISSING or pair.reference is None or pair.reference.type not in applied:
+        return False
+    ours, theirs = applied[pair.reference.type]
+    return ours >= theirs > 0
+
+
+def layer_table(
+    student: Sequence[Layer], reference: Sequence[Layer], *, applied: dict[str, tuple[int, int]] | None = None
+) -> tuple[LayerRow, ...]:
+    """The two call-ordered layer lists side by side, aligned, the first difference marked.
+
+    ``applied`` (see ``applied_counts``): a reference activation the student applies as a
+    function as often is shown as such, not as a difference.
+    """
     rows: list[LayerRow] = []
     for pair in align(student, reference):
-        differs = pair.step is not Step.SAME or pair.student.output_shape != pair.reference.output_shape
+        functional = _functional(pair, applied or {})
+        differs = not functional and (
+            pair.step is not Step.SAME or pair.student.output_shape != pair.reference.output_shape
+        )
         rows.append(
             LayerRow(
-                student=cell(pair.student),
+                student=f"(applied as a function, e.g. F.{pair.reference.type.lower()})"
+                if functional
+                else cell(pair.student),
                 reference=cell(pair.reference),
                 differs=differs,
                 first_difference=differs and not any(row.differs for row in rows),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from grader.checks.diff import ACTIVATION_CALLS, activations_applied, structural_hints
+from grader.checks.diff import applied_counts, structural_hints
 from grader.checks.layers import effective_padding, shape_text
 from grader.failures import Failure, FailureKind
 from grader.sandbox.messages import Layer, OutputInfo, Structure
@@ -91,19 +91,12 @@ def for_structures(student: Structure, reference: Structure, *, variant: str = "
         student.called_layers,
         reference.called_layers,
         variant=variant,
-        applied=_activations_applied(student, reference),
+        applied=applied_counts(student, reference),
     )
     hints += _bias(student.weighted_layers, reference.weighted_layers)
     hints += _cat_dim(student, reference)
     hints += _shortcut(student, reference)
     return hints
-
-
-def _activations_applied(student: Structure, reference: Structure) -> dict[str, tuple[int, int]]:
-    kinds = set(ACTIVATION_CALLS.values())
-    return {
-        kind: (activations_applied(student, kind), activations_applied(reference, kind)) for kind in kinds
-    }
 
 
 def _same_padding(layer: Layer) -> bool:

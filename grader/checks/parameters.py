@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from grader.checks import alignment
-from grader.checks.diff import layer_table, nearest
+from grader.checks.diff import applied_counts, layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
@@ -31,7 +31,11 @@ def count(student: Student, reference: Reference, configuration: str = "default"
         f"Your module{where} has {structure.parameter_count:,} parameters; expected {_accepted(counts)}.",
         hints=for_structures(structure, closest.structure, variant=closest.variant.description)
         + ignored_arguments(student, configuration),
-        layers=layer_table(structure.called_layers, closest.structure.called_layers),
+        layers=layer_table(
+            structure.called_layers,
+            closest.structure.called_layers,
+            applied=applied_counts(structure, closest.structure),
+        ),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.checks.diff import layer_table, nearest
+from grader.checks.diff import applied_counts, layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
 from grader.checks.layers import shape_text
@@ -28,7 +28,9 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
         hints=for_structures(structure, closest, variant=variant.variant.description)
         + _channel_hint(structure.output.shape, expected)
         + ignored_arguments(student, configuration),
-        layers=layer_table(structure.called_layers, closest.called_layers),
+        layers=layer_table(
+            structure.called_layers, closest.called_layers, applied=applied_counts(structure, closest)
+        ),
     )
 
 
