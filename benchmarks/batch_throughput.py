@@ -72,7 +72,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as folder:
         paths = _class(Path(folder) / "submissions", args.students)
         grade = [sys.executable, "-m", "grader"]
-        subprocess.run([*grade, "submit", str(ROOT / "reference"), "-q"], check=True, capture_output=True)
+        reference = str(ROOT / "reference" / "blocks")
+        subprocess.run([*grade, "submit", reference, "-q"], check=True, capture_output=True)
         started = time.monotonic()
         batch = [*grade, "batch", str(Path(folder) / "submissions"), "--out", str(Path(folder) / "out")]
         subprocess.run(

@@ -27,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    grade = [sys.executable, "-m", "grader", "submit", str(ROOT / "reference"), "--quiet"]
+    grade = [sys.executable, "-m", "grader", "submit", str(ROOT / "reference" / "blocks"), "--quiet"]
     baseline = [sys.executable, "-c", "import torch"]
     measure(grade)  # the first run stores the reference facts; later runs read them
     sys.path.insert(0, str(ROOT))
@@ -35,8 +35,8 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     starter = folder / "starter"
-    classroom_starter(out=starter)
-    for solution in (ROOT / "reference").glob("*.py"):
+    classroom_starter(out=starter, homework="blocks")
+    for solution in (ROOT / "reference" / "blocks").glob("*.py"):
         shutil.copy2(solution, starter / solution.name)
     in_starter = [*grade[:4], str(starter), "--course", str(starter / STARTER_GRADER_DIR), "--quiet"]
     torch_runs, grade_runs, starter_runs = [], [], []

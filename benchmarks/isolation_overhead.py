@@ -28,7 +28,7 @@ def _layers(env: dict[str, str]) -> list[str]:
             "-m",
             "grader",
             "submit",
-            str(ROOT / "reference"),
+            str(ROOT / "reference" / "blocks"),
             "-q",
             "--json",
             str(report),
@@ -41,7 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    grade = [sys.executable, "-m", "grader", "submit", str(ROOT / "reference"), "--quiet"]
+    grade = [sys.executable, "-m", "grader", "submit", str(ROOT / "reference" / "blocks"), "--quiet"]
     full_env = dict(os.environ)
     minimal_env = {**os.environ, "GRADER_ISOLATION": "minimal"}
     full_layers, minimal_layers = _layers(full_env), _layers(minimal_env)  # also stores the facts

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The notebook's cells: build each exercise and run it on a tensor of the seed's size.
 NAIVE = f"""
 import sys
-sys.path.insert(0, {str(ROOT / "reference")!r})
+sys.path.insert(0, {str(ROOT / "reference" / "blocks")!r})
 import torch
 from alexnet_block import build_alexnet_block
 from vgg_block import build_vgg_block
@@ -32,7 +32,7 @@ with torch.no_grad():
 
 
 def main() -> None:
-    grade = [sys.executable, "-m", "grader", "submit", str(ROOT / "reference"), "--quiet"]
+    grade = [sys.executable, "-m", "grader", "submit", str(ROOT / "reference" / "blocks"), "--quiet"]
     measure(grade)  # store the reference facts first, as any later grading finds them
     naive = measure([sys.executable, "-c", NAIVE])
     graded = measure(grade)

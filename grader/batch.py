@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__, settings
-from grader.course import Course, Exercise
+from grader.course import Course, Exercise, Homework
 from grader.fingerprint import fingerprint
 from grader.intake import Entry, IntakeError, discover, extract
 from grader.judge.launch import (
@@ -61,6 +61,7 @@ from grader.submission import Snapshot, UsageError, snapshot
 
 @dataclass(frozen=True, kw_only=True)
 class BatchResult:
+    homework: str
     students: tuple[StudentResult, ...]
     exercises: tuple[Exercise, ...]
     ignored: tuple[str, ...]
@@ -90,6 +91,7 @@ def grade_batch(
     jobs: int = os.cpu_count() or 1,
     roster: Path | None = None,
     force: bool = False,
+    homework: str | None = None,
     assignments: Sequence[str] = (),
     timeout_s: float = settings.REQUEST_TIMEOUT_S,
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
@@ -99,14 +101,17 @@ def grade_batch(
 ) -> BatchResult:
     """Grade every entry of ``submissions``; write reports, grades.csv and summary.json to ``out``.
 
-    With ``scheduler`` (``tcp://host:8786``), each submission is a task on that Dask cluster.
+    Every submission is graded as ``homework`` (by default the course's only one), each
+    exercise of it or those in ``assignments``. With ``scheduler`` (``tcp://host:8786``), each
+    submission is a task on that Dask cluster.
     """
     started = time.monotonic()
     if not submissions.is_dir():
         raise UsageError(f"not a folder: {submissions}")
     if roster is not None and not roster.is_file():
         raise UsageError(f"no such roster file: {roster}")
-    exercises = Course.load(course_dir).select(list(assignments))
+    chosen = Course.load(course_dir).choose_homework(homework)
+    exercises = chosen.select(list(assignments))
     intake = discover(submissions, roster)
     reports = out / "reports"
     reports.mkdir(parents=True, exist_ok=True)
@@ -115,6 +120,7 @@ def grade_batch(
     runner_class = _DaskRunner if scheduler else _Runner
     runner = runner_class(
         scheduler=scheduler,
+        homework=chosen,
         exercises=exercises,
         course_dir=course_dir,
         reports=reports,
@@ -136,12 +142,14 @@ def grade_batch(
     write_text(buffer.getvalue(), out / "grades.csv")
     overview = summary(results, exercises) | {
         "ignored": list(intake.ignored),
+        "homework": chosen.id,
         "grader_version": __version__,
         "fingerprint": fingerprint(course_dir),
     }
     write_text(json.dumps(overview, indent=2, ensure_ascii=False) + "\n", out / "summary.json")
     write_text(render_html(results, exercises, overview), out / "report.html")
     return BatchResult(
+        homework=chosen.id,
         students=tuple(results),
         exercises=exercises,
         ignored=intake.ignored,
@@ -154,6 +162,7 @@ class _Runner:
         self,
         *,
         scheduler: str | None,
+        homework: Homework,
         exercises: tuple[Exercise, ...],
         course_dir: Path,
         reports: Path,
@@ -162,6 +171,7 @@ class _Runner:
         jobs: int,
         on_result: Callable[[StudentResult], None] | None,
     ) -> None:
+        self.homework = homework
         self.exercises = exercises
         self.course_dir = course_dir
         self.reports = reports
@@ -195,7 +205,7 @@ class _Runner:
         work.chmod(0o755)  # readable by the sandbox's own uid, when it has one
         try:
             folder = extract(entry.path, work / "unpacked") if entry.is_zip else entry.path
-            copy = snapshot(folder, work / "submission")
+            copy = snapshot(self.homework.submission_folder(folder), work / "submission")
         except (IntakeError, UsageError, OSError) as error:
             shutil.rmtree(work, ignore_errors=True)
             self._done(StudentResult(id=entry.id, name=entry.name, status=INVALID, reason=str(error)))
@@ -211,6 +221,7 @@ class _Runner:
         judge_work.mkdir(mode=0o700)
         judge = JudgeJob(
             course_dir=self.course_dir,
+            homework=self.homework.id,
             exercises=self.exercises,
             submission=copy.folder,
             seed_material=copy.submission.sha256,
@@ -241,6 +252,7 @@ class _Runner:
         if (
             report.error is None
             and report.fingerprint == fingerprint(self.course_dir)
+            and report.homework == self.homework.id
             and report.submission.sha256 == copy.submission.sha256
             and graded == {e.id for e in self.exercises}
         ):
@@ -333,6 +345,7 @@ class _DaskRunner(_Runner):
                     grade_packed,
                     pack(job.copy.folder),
                     course=course,
+                    homework=self.homework.id,
                     assignments=[e.id for e in self.exercises],
                     timeout_s=self.timeout_s,
                     key=f"grade-{entry.id}-{job.copy.submission.sha256[:16]}",

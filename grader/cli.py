@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -23,7 +23,7 @@ from rich.table import Table
 from grader import __version__, settings, silence_missing_numpy
 from grader.batch import grade_batch
 from grader.freeze import freeze
-from grader.grade import list_exercises, submit
+from grader.grade import list_homeworks, submit
 from grader.report.classroom import github_output_lines, markdown_summary
 from grader.report.gradebook import StudentResult
 from grader.report.gradescope import gradescope_results, gradescope_unstarted
@@ -46,6 +46,10 @@ course_option = click.option(
 )
 
 
+def homework_option(help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option("--homework", "-H", "homework", metavar="NAME", help=help)
+
+
 @contextlib.contextmanager
 def usage_errors() -> Iterator[None]:
     """The grader's usage errors as click's (exit status 2, with the command's usage)."""
@@ -65,13 +69,16 @@ def main() -> None:
 @main.command("submit")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the JSON report here.")
+@homework_option(
+    "The homework PATH holds. Default: the course's only one, else the one whose modules PATH holds."
+)
 @click.option(
     "--assignment",
     "-a",
     "assignments",
     multiple=True,
     metavar="ID",
-    help="Grade only this exercise (repeatable). See `grade list`.",
+    help="Grade only this exercise of the homework (repeatable). See `grade list`.",
 )
 @click.option("--fail-under", type=float, help="Exit with status 1 when the total score is below this.")
 @click.option(
@@ -103,6 +110,7 @@ def main() -> None:
 def submit_command(
     path: Path,
     json_path: Path | None,
+    homework: str | None,
     assignments: tuple[str, ...],
     fail_under: float | None,
     timeout_s: float,
@@ -122,6 +130,7 @@ def submit_command(
         report = submit(
             path=path,
             json_path=json_path,
+            homework=homework,
             assignments=assignments,
             timeout_s=timeout_s,
             course_dir=course_dir,
@@ -166,6 +175,7 @@ def write_classroom(report: Report) -> None:
     "--roster", type=click.Path(path_type=Path, dir_okay=False), help="GitHub Classroom roster CSV."
 )
 @click.option("--force", is_flag=True, help="Re-grade every submission, not only changed ones.")
+@homework_option("The homework the submissions are. Default: the course's only one.")
 @click.option("--assignment", "-a", "assignments", multiple=True, metavar="ID")
 @click.option(
     "--timeout",
@@ -182,6 +192,7 @@ def batch_command(
     jobs: int,
     roster: Path | None,
     force: bool,
+    homework: str | None,
     assignments: tuple[str, ...],
     timeout_s: float,
     course_dir: Path,
@@ -210,6 +221,7 @@ def batch_command(
                 jobs=jobs,
                 roster=roster,
                 force=force,
+                homework=homework,
                 assignments=assignments,
                 timeout_s=timeout_s,
                 course_dir=course_dir,
@@ -222,16 +234,17 @@ def batch_command(
 
 
 @main.command("freeze")
+@homework_option("Freeze only this homework's exercises. Default: every homework's.")
 @click.option("--assignment", "-a", "assignments", multiple=True, metavar="ID")
 @course_option
-def freeze_command(assignments: tuple[str, ...], course_dir: Path) -> None:
-    """Compute the reference facts and write them into assignments/<id>/facts/ (commit them).
+def freeze_command(homework: str | None, assignments: tuple[str, ...], course_dir: Path) -> None:
+    """Compute the reference facts and write them into assignments/<homework>/<id>/facts/ (commit them).
 
     A starter built by `grade classroom` ships these instead of the reference solutions.
     """
     console = Console()
     with usage_errors():
-        frozen = freeze(course_dir=course_dir, assignments=assignments)
+        frozen = freeze(course_dir=course_dir, homework=homework, assignments=assignments)
     for exercise in frozen:
         console.print(
             f"{exercise.id}: {', '.join(exercise.configurations)} → "
@@ -241,11 +254,12 @@ def freeze_command(assignments: tuple[str, ...], course_dir: Path) -> None:
 
 @main.command("classroom")
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
+@homework_option("The homework of the assignment. Default: the course's only one.")
 @course_option
-def classroom_command(out: Path, course_dir: Path) -> None:
+def classroom_command(out: Path, homework: str | None, course_dir: Path) -> None:
     """Write OUT, the template repository of a GitHub Classroom assignment (no reference inside)."""
     with usage_errors():
-        shipped = classroom_starter(out=out, course_dir=course_dir)
+        shipped = classroom_starter(out=out, course_dir=course_dir, homework=homework)
     Console().print(
         f"{len(shipped.files)} files written to {out}: push it as the assignment's template repository. "
         f"Classroom shows {shipped.visible_points:g} points; {shipped.hidden_points:g} more come from "
@@ -255,11 +269,12 @@ def classroom_command(out: Path, course_dir: Path) -> None:
 
 @main.command("gradescope")
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@homework_option("The homework of the assignment. Default: the course's only one.")
 @course_option
-def gradescope_command(out: Path, course_dir: Path) -> None:
+def gradescope_command(out: Path, homework: str | None, course_dir: Path) -> None:
     """Write OUT, a Gradescope autograder zip (upload it as the assignment's autograder)."""
     with usage_errors():
-        shipped = gradescope_autograder(out=out, course_dir=course_dir)
+        shipped = gradescope_autograder(out=out, course_dir=course_dir, homework=homework)
     Console().print(
         f"{out}: {len(shipped.files)} files, {out.stat().st_size / 1024**2:.1f} MiB, "
         f"{shipped.visible_points + shipped.hidden_points:g} points "
@@ -272,17 +287,20 @@ def gradescope_command(out: Path, course_dir: Path) -> None:
 @course_option
 @click.option("--checks", is_flag=True, help="Show every check with its points.")
 def list_command(course_dir: Path, checks: bool) -> None:
-    """Show the exercises with their points."""
+    """Show the homeworks, their exercises and points."""
     with usage_errors():
-        listings = list_exercises(course_dir=course_dir)
-    table = Table(title="Exercises", title_justify="left")
+        homeworks = list_homeworks(course_dir=course_dir)
+    table = Table(title="Homeworks and their exercises", title_justify="left")
     table.add_column("id")
     table.add_column("title")
     table.add_column("points", justify="right")
-    for listing in listings:
-        table.add_row(listing.id, listing.title, f"{listing.max_score:g}")
-        if checks:
-            for check in listing.checks:
-                label = f"{check.name} (hidden: needs the reference)" if check.hidden else check.name
-                table.add_row("", f"[dim]{escape(label)}[/]", f"[dim]{check.points:g}[/]")
+    for homework in homeworks:
+        title = f"[bold]{escape(homework.title)}[/]"
+        table.add_row(f"[bold]{homework.id}[/]", title, f"{homework.max_score:g}")
+        for listing in homework.exercises:
+            table.add_row(f"  {listing.id}", escape(listing.title), f"{listing.max_score:g}")
+            if checks:
+                for check in listing.checks:
+                    label = f"{check.name} (hidden: needs the reference)" if check.hidden else check.name
+                    table.add_row("", f"[dim]{escape(label)}[/]", f"[dim]{check.points:g}[/]")
     Console().print(table)

@@ -1,4 +1,9 @@
-"""The course: exercises described as data in ``assignments/<id>/exercise.toml``.
+"""The course: homeworks of exercises, described as data under ``assignments/``.
+
+``assignments/course.toml`` lists the homeworks in order; ``assignments/<homework>/homework.toml``
+names one homework and its exercises in order; ``assignments/<homework>/<id>/exercise.toml``
+describes one exercise. A submission is one homework's: a folder laid out like
+``student_template/<homework>/``, graded against ``reference/<homework>/``.
 
 An exercise names the student's module and builder, the variants of the
 reference that count as correct, and the configurations (builder arguments and
@@ -60,6 +65,7 @@ class Configuration:
 @dataclass(frozen=True, kw_only=True)
 class Exercise:
     id: str
+    homework: str
     title: str
     module: str
     builder: str
@@ -79,19 +85,16 @@ class Exercise:
             raise CourseError(f"{self.id} has no configuration {name!r}") from None
 
     @classmethod
-    def load(cls, directory: Path) -> Exercise:
+    def load(cls, directory: Path, *, homework: str) -> Exercise:
         path = directory / "exercise.toml"
+        data = _read_toml(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise CourseError(f"cannot read {path}: {error}") from None
-        try:
-            return cls._from_dict(data, directory)
+            return cls._from_dict(data, directory, homework)
         except (KeyError, TypeError, ValueError) as error:
             raise CourseError(f"{path} is malformed: {error!r}") from None
 
     @classmethod
-    def _from_dict(cls, data: dict[str, Any], directory: Path) -> Exercise:
+    def _from_dict(cls, data: dict[str, Any], directory: Path, homework: str) -> Exercise:
         variants = tuple(
             Variant(id=v["id"], builder=v["builder"], description=v["description"]) for v in data["variants"]
         )
@@ -120,6 +123,7 @@ class Exercise:
             raise ValueError("an exercise needs a 'default' configuration and a variant")
         return cls(
             id=data["id"],
+            homework=homework,
             title=data["title"],
             module=data["module"],
             builder=data["builder"],
@@ -133,13 +137,18 @@ class Exercise:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Course:
-    directory: Path
+class Homework:
+    """A set of exercises handed in together: one submission folder, one report."""
+
+    id: str
+    title: str
     exercises: tuple[Exercise, ...]
+    directory: Path = field(compare=False)  # assignments/<id>
+    course_dir: Path = field(compare=False)
 
     @property
     def reference_dir(self) -> Path:
-        return self.directory / "reference"
+        return self.course_dir / "reference" / self.id
 
     @property
     def has_reference(self) -> bool:
@@ -148,9 +157,65 @@ class Course:
 
     @property
     def template_dir(self) -> Path:
-        return self.directory / "student_template"
+        return self.course_dir / "student_template" / self.id
 
     def exercise(self, exercise_id: str) -> Exercise:
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise
+        known = ", ".join(e.id for e in self.exercises)
+        raise CourseError(f"no exercise {exercise_id!r} in {self.id}; its exercises are: {known}")
+
+    def select(self, ids: tuple[str, ...] | list[str]) -> tuple[Exercise, ...]:
+        return tuple(self.exercise(i) for i in ids) if ids else self.exercises
+
+    def holds_modules(self, folder: Path) -> bool:
+        """Whether ``folder`` holds any of this homework's exercise modules."""
+        return any((folder / f"{e.module}.py").is_file() for e in self.exercises)
+
+    def submission_folder(self, path: Path) -> Path:
+        """The folder holding this homework's modules: ``path``, or its subfolder named for the
+        homework when ``path`` holds none of them (``reference/`` is graded as ``reference/<id>/``)."""
+        nested = path / self.id
+        return nested if not self.holds_modules(path) and nested.is_dir() else path
+
+    @classmethod
+    def load(cls, directory: Path, *, course_dir: Path) -> Homework:
+        path = directory / "homework.toml"
+        data = _read_toml(path)
+        try:
+            homework_id, title = str(data["id"]), str(data["title"])
+            listed = [str(name) for name in data["exercises"]]
+        except (KeyError, TypeError, ValueError) as error:
+            raise CourseError(f"{path} is malformed: {error!r}") from None
+        if homework_id != directory.name:
+            raise CourseError(f"{path}: id {homework_id!r} differs from the folder name {directory.name!r}")
+        folders = sorted(p.name for p in directory.iterdir() if (p / "exercise.toml").is_file())
+        order = listed + [name for name in folders if name not in listed]
+        exercises = tuple(Exercise.load(directory / name, homework=homework_id) for name in order)
+        return cls(
+            id=homework_id, title=title, exercises=exercises, directory=directory, course_dir=course_dir
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Course:
+    directory: Path
+    title: str
+    homeworks: tuple[Homework, ...]
+
+    @property
+    def reference_dir(self) -> Path:
+        """Where every homework's reference folder is (``reference/<homework>/``)."""
+        return self.directory / "reference"
+
+    @property
+    def exercises(self) -> tuple[Exercise, ...]:
+        """Every homework's exercises, in order."""
+        return tuple(e for homework in self.homeworks for e in homework.exercises)
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        """An exercise by its id, which is unique in the course."""
         for exercise in self.exercises:
             if exercise.id == exercise_id:
                 return exercise
@@ -160,6 +225,43 @@ class Course:
     def select(self, ids: tuple[str, ...] | list[str]) -> tuple[Exercise, ...]:
         return tuple(self.exercise(i) for i in ids) if ids else self.exercises
 
+    def homework(self, homework_id: str) -> Homework:
+        for homework in self.homeworks:
+            if homework.id == homework_id:
+                return homework
+        raise CourseError(f"no homework {homework_id!r}; the homeworks are: {self._choices()}")
+
+    def homework_of(self, exercise: Exercise) -> Homework:
+        return self.homework(exercise.homework)
+
+    def choose_homework(self, name: str | None, submission: Path | None = None) -> Homework:
+        """The homework asked for by ``name``; else the only one; else the one whose exercise
+        modules ``submission`` holds (or whose subfolder it has). Ambiguity is a usage error."""
+        if name is not None:
+            return self.homework(name)
+        if len(self.homeworks) == 1:
+            return self.homeworks[0]
+        if submission is None:
+            raise CourseError(
+                f"the course has several homeworks: choose one with --homework ({self._choices()})"
+            )
+        holding = [h for h in self.homeworks if h.holds_modules(submission)] or [
+            h for h in self.homeworks if (submission / h.id).is_dir()
+        ]
+        if len(holding) == 1:
+            return holding[0]
+        if holding:
+            found = ", ".join(h.id for h in holding)
+            raise CourseError(
+                f"{submission} holds files of several homeworks ({found}): choose one with --homework"
+            )
+        raise CourseError(
+            f"{submission} holds the modules of no homework: choose one with --homework ({self._choices()})"
+        )
+
+    def _choices(self) -> str:
+        return ", ".join(h.id for h in self.homeworks)
+
     @classmethod
     def load(cls, directory: Path) -> Course:
         assignments = directory / "assignments"
@@ -168,16 +270,26 @@ class Course:
                 f"{directory} holds no assignments/ folder: install the grader with "
                 "`pip install -e .` from the course repository, or pass --course"
             )
-        order = _exercise_order(assignments)
-        exercises = tuple(Exercise.load(assignments / name) for name in order)
-        return cls(directory=directory, exercises=exercises)
+        listing = assignments / "course.toml"
+        data = _read_toml(listing) if listing.is_file() else {}
+        folders = sorted(p.name for p in assignments.iterdir() if (p / "homework.toml").is_file())
+        try:
+            title = str(data.get("title", "PyTorch model-building exercises"))
+            listed = [str(name) for name in data.get("homeworks", folders)]
+        except (TypeError, ValueError) as error:
+            raise CourseError(f"{listing} is malformed: {error!r}") from None
+        homeworks = tuple(Homework.load(assignments / name, course_dir=directory) for name in listed)
+        course = cls(directory=directory, title=title, homeworks=homeworks)
+        ids = [e.id for e in course.exercises]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            # Reports, gradebooks and stored facts name an exercise by its id alone.
+            raise CourseError(f"exercise ids must be unique in the course: {', '.join(repeated)} repeat")
+        return course
 
 
-def _exercise_order(assignments: Path) -> list[str]:
-    """The order of ``assignments/order.txt``, else alphabetical."""
-    listed = assignments / "order.txt"
-    folders = sorted(p.name for p in assignments.iterdir() if (p / "exercise.toml").is_file())
-    if not listed.is_file():
-        return folders
-    names = [line.strip() for line in listed.read_text().splitlines() if line.strip()]
-    return names + [name for name in folders if name not in names]
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise CourseError(f"cannot read {path}: {error}") from None

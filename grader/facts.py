@@ -7,7 +7,7 @@ computed once, stored under a key of all of those, and read back with
 ``torch.load(weights_only=True)``.
 
 Facts at the public seed are also *frozen* by ``grade freeze`` into
-``assignments/<id>/facts/``, so that a course shipped without its reference
+``assignments/<homework>/<id>/facts/``, so that a course shipped without its reference
 solutions (a GitHub Classroom starter) can still be graded.
 """
 
@@ -73,9 +73,11 @@ FROZEN_FORMAT = 1
 
 
 def source_digest(course: Course, exercise: Exercise) -> str:
-    """What frozen facts were computed from: the exercise description and the reference code."""
+    """What frozen facts were computed from: the exercise description and its homework's reference
+    code (by file name and bytes, so moving the course keeps the digest)."""
     digest = hashlib.sha256()
-    for path in sorted([exercise.directory / "exercise.toml", *course.reference_dir.glob("*.py")]):
+    reference = course.homework_of(exercise).reference_dir
+    for path in sorted([exercise.directory / "exercise.toml", *reference.glob("*.py")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

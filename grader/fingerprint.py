@@ -3,8 +3,8 @@
 Stored facts (grader/facts.py) and a batch's reports (grader/batch.py) are reused only
 while the code that made them is unchanged. ``__version__`` cannot say so (it stays the
 same while the code changes), so the key is a digest of the code itself: the grader's
-package, the course (each exercise's description and checks, the reference solutions) and
-the torch that runs them.
+package, the course (its homeworks, each exercise's description and checks, the reference
+solutions) and the torch that runs them.
 
 It is computed once per process: hashing the ~310 KB of source took 5-7 ms on a 2-core
 EPYC (a cached call, 0.08 ms), and torch's version is read from its file rather than by
@@ -75,19 +75,22 @@ def _package_files(package_dir: Path) -> Iterator[Path]:
 
 
 def _course_files(course_dir: Path) -> Iterator[Path]:
-    """Each exercise folder's files (exercise.toml, its checks and their helpers) and the
-    reference code when present.
+    """The list of homeworks, each homework.toml, each exercise folder's files (exercise.toml,
+    its checks and their helpers) and the reference code of every homework when present.
 
     Frozen facts (``facts/``) are left out: they are derived from what is hashed here (the
     reference, exercise.toml and torch), and used only while their own digest of those matches.
     """
-    for exercise in sorted((course_dir / "assignments").glob("*/exercise.toml")):
+    assignments = course_dir / "assignments"
+    yield from assignments.glob("course.toml")
+    yield from assignments.glob("*/homework.toml")
+    for exercise in sorted(assignments.glob("*/*/exercise.toml")):
         folder = exercise.parent
         for path in folder.rglob("*"):
             parts = path.relative_to(folder).parts
             if path.is_file() and parts[0] != "facts" and "__pycache__" not in parts:
                 yield path
-    yield from (course_dir / "reference").glob("*.py")
+    yield from (course_dir / "reference").glob("*/*.py")
 
 
 def _torch_version() -> bytes:

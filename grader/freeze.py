@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import settings, silence_missing_numpy
-from grader.course import Course
+from grader.course import Course, Homework
 from grader.facts import FactsStore, FrozenFacts, source_digest
 from grader.judge.launch import protected_paths
 from grader.judge.session import JudgeSession, Reference
@@ -36,18 +36,27 @@ class FrozenExercise:
 def freeze(
     *,
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
+    homework: str | None = None,
     assignments: Sequence[str] = (),
     into: Path | None = None,
 ) -> list[FrozenExercise]:
-    """Write every configuration's facts of the chosen exercises (``into``/<id>/ instead, if given)."""
+    """Write every configuration's facts of the chosen exercises (``into``/<id>/ instead, if given).
+
+    The exercises are ``homework``'s (every homework's by default), or those of ``assignments``.
+    """
     silence_missing_numpy()
     course = Course.load(course_dir)
-    if not course.has_reference:
-        raise UsageError(f"{course.reference_dir} does not exist: facts are frozen from the reference")
-    exercises = course.select(list(assignments))
+    scope = course.homework(homework) if homework else course
+    exercises = scope.select(list(assignments))
+    homeworks = {course.homework_of(e).id: course.homework_of(e) for e in exercises}.values()
+    missing = sorted(str(h.reference_dir) for h in homeworks if not h.has_reference)
+    if missing:
+        raise UsageError(f"{', '.join(missing)} does not exist: facts are frozen from the reference")
     launcher = default_launcher(protected=protected_paths(course.directory))
     session = JudgeSession(
         course=course,
+        # The reference's children read reference/<homework>/ (JudgeSession.sandbox); no
+        # student child runs here.
         submission=course.reference_dir,
         launcher=launcher,
         device="meta",
@@ -76,10 +85,11 @@ def freeze(
     return frozen
 
 
-def stale_facts(course: Course) -> list[str]:
-    """``<exercise> [<configuration>]`` for each frozen file that is missing or stale (empty: all fresh)."""
+def stale_facts(course: Course, homework: Homework | None = None) -> list[str]:
+    """``<exercise> [<configuration>]`` for each frozen file of ``homework`` (else of the whole
+    course) that is missing or stale (empty: all fresh)."""
     stale = []
-    for exercise in course.exercises:
+    for exercise in homework.exercises if homework else course.exercises:
         digest = source_digest(course, exercise)
         store = FrozenFacts(exercise)
         for configuration in exercise.configurations:

@@ -18,13 +18,14 @@ from grader.report.model import Report
 from grader.report.record import CollectedCheck
 from grader.sandbox.client import start_method as sandbox_start_method
 from grader.sandbox.zygote import Zygote
-from grader.submission import snapshot
+from grader.submission import require_folder, snapshot
 
 
 def submit(
     *,
     path: Path,
     json_path: Path | None = None,
+    homework: str | None = None,
     assignments: Sequence[str] = (),
     timeout_s: float = settings.REQUEST_TIMEOUT_S,
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
@@ -33,11 +34,18 @@ def submit(
 ) -> Report:
     """Grade one submission folder; write the JSON report if asked; return the report.
 
-    ``hidden``: also run the hidden checks, as instructor grading does (needs ``reference/``).
+    ``homework``: the homework graded; by default the course's only one, else the one whose
+    exercise modules ``path`` holds (``Course.choose_homework``). ``path`` may also hold the
+    homework's folder (``reference/`` holds ``reference/blocks/``), which is then graded.
+    ``assignments``: only these exercises of it. ``hidden``: also run the hidden checks, as
+    instructor grading does (needs ``reference/<homework>/``).
     """
     started = time.monotonic()
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    exercises = Course.load(course_dir).select(list(assignments))
+    require_folder(path)
+    chosen = Course.load(course_dir).choose_homework(homework, path)
+    exercises = chosen.select(list(assignments))
+    path = chosen.submission_folder(path)
     with (
         tempfile.TemporaryDirectory(prefix="grader-submission-") as folder,
         tempfile.TemporaryDirectory(prefix="grader-judge-") as work,
@@ -49,6 +57,7 @@ def submit(
         zygote = Zygote.start(protected=protected_paths(course_dir)) if forking else None
         job = JudgeJob(
             course_dir=course_dir,
+            homework=chosen.id,
             exercises=exercises,
             submission=copy.folder,
             seed_material=copy.submission.sha256,
@@ -78,15 +87,34 @@ class ExerciseListing:
     checks: tuple[CollectedCheck, ...]
 
 
-def list_exercises(*, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> list[ExerciseListing]:
+@dataclass(frozen=True, kw_only=True)
+class HomeworkListing:
+    id: str
+    title: str
+    exercises: tuple[ExerciseListing, ...]
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_score for e in self.exercises)
+
+
+def list_homeworks(*, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> list[HomeworkListing]:
+    """Each homework with its exercises and their checks, in the course's order."""
     course = Course.load(course_dir)
     checks = collect_checks(course_dir=course_dir, exercises=course.exercises)
     return [
-        ExerciseListing(
-            id=exercise.id,
-            title=exercise.title,
-            max_score=sum(c.points for c in checks if c.exercise == exercise.id),
-            checks=tuple(c for c in checks if c.exercise == exercise.id),
+        HomeworkListing(
+            id=homework.id,
+            title=homework.title,
+            exercises=tuple(
+                ExerciseListing(
+                    id=exercise.id,
+                    title=exercise.title,
+                    max_score=sum(c.points for c in checks if c.exercise == exercise.id),
+                    checks=tuple(c for c in checks if c.exercise == exercise.id),
+                )
+                for exercise in homework.exercises
+            ),
         )
-        for exercise in course.exercises
+        for homework in course.homeworks
     ]

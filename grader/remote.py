@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-#: What of a course folder grading reads: the checks and their facts, and the reference.
+#: What of a course folder grading reads: every homework's checks and facts, and the reference.
 COURSE_FOLDERS = ("assignments", "reference")
 
 #: Courses unpacked on this worker, by the digest of their zip (kept for the worker's life).
@@ -69,7 +69,7 @@ def _extract_course(zipped: Path, into: Path) -> None:
 
 
 def grade_packed(
-    archive: bytes, *, course: bytes, assignments: list[str], timeout_s: float
+    archive: bytes, *, course: bytes, homework: str, assignments: list[str], timeout_s: float
 ) -> dict[str, Any]:
     """Runs on a worker: unpack the files and grade them exactly as ``grade submit`` does."""
     from grader.grade import submit
@@ -83,6 +83,7 @@ def grade_packed(
         unpacked.mkdir()
         report = submit(
             path=extract(zipped, unpacked),
+            homework=homework,
             assignments=assignments,
             timeout_s=timeout_s,
             course_dir=course_dir,

@@ -92,7 +92,7 @@ HIDDEN_CHECK_SKIPPED = (
 )
 
 #: Version of the JSON score report; bump on any incompatible change.
-REPORT_SCHEMA_VERSION = "1.2"  # 1.2: the top-level fingerprint
+REPORT_SCHEMA_VERSION = "1.3"  # 1.2: the top-level fingerprint; 1.3: the homework
 
 #: Exit statuses of ``grade``.
 EXIT_OK = 0

@@ -1,13 +1,15 @@
 """``grade classroom`` and ``grade gradescope``: the course, packed for where students are graded.
 
-A Classroom starter becomes each student's own repository, so it holds the
-template files, the grader, the checks and the frozen facts — never the
-reference. Gradescope's autograder is the instructor's, so it also holds the
-reference, which the hidden checks need. Both refuse to ship stale facts.
+Each ships one homework (a Classroom or Gradescope assignment is one homework), as a
+course of that homework alone. A Classroom starter becomes each student's own repository,
+so it holds the homework's template files, the grader, its checks and frozen facts — never
+the reference. Gradescope's autograder is the instructor's, so it also holds the
+homework's reference, which the hidden checks need. Both refuse to ship stale facts.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import settings
-from grader.course import Course
+from grader.course import Course, Homework
 from grader.freeze import stale_facts
 from grader.judge.launch import collect_checks
 from grader.report.classroom import runner_id
@@ -41,18 +43,21 @@ class Shipped:
     hidden_points: float
 
 
-def classroom_starter(*, out: Path, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> Shipped:
-    """Write the template repository of a GitHub Classroom assignment into ``out`` (new or empty)."""
-    course = _fresh_course(course_dir)
+def classroom_starter(
+    *, out: Path, course_dir: Path = settings.DEFAULT_COURSE_DIR, homework: str | None = None
+) -> Shipped:
+    """Write the template repository of a GitHub Classroom assignment into ``out`` (new or empty):
+    one ``homework``, by default the course's only one."""
+    course, chosen = _fresh_homework(course_dir, homework)
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty: give a new folder for the starter")
-    checks = collect_checks(course_dir=course.directory, exercises=course.exercises)
+    checks = collect_checks(course_dir=course.directory, exercises=chosen.exercises)
     out.mkdir(parents=True, exist_ok=True)
-    for path in sorted(course.template_dir.iterdir()):
+    for path in sorted(chosen.template_dir.iterdir()):
         if path.is_file():
             shutil.copy2(path, out / path.name)
-    _copy_grader(course, out / STARTER_GRADER_DIR, with_reference=False)
-    values = _values(course, checks)
+    _copy_grader(course, chosen, out / STARTER_GRADER_DIR, with_reference=False)
+    values = _values(course, chosen, checks)
     (out / "README.md").write_text(_render("student_README.md", **values), encoding="utf-8")
     workflow = out / WORKFLOW_PATH
     workflow.parent.mkdir(parents=True)
@@ -60,14 +65,17 @@ def classroom_starter(*, out: Path, course_dir: Path = settings.DEFAULT_COURSE_D
     return _shipped(out, checks)
 
 
-def gradescope_autograder(*, out: Path, course_dir: Path = settings.DEFAULT_COURSE_DIR) -> Shipped:
-    """Write Gradescope's autograder zip: setup.sh and run_autograder at its root, then the course."""
-    course = _fresh_course(course_dir)
-    checks = collect_checks(course_dir=course.directory, exercises=course.exercises)
-    values = _values(course, checks)
+def gradescope_autograder(
+    *, out: Path, course_dir: Path = settings.DEFAULT_COURSE_DIR, homework: str | None = None
+) -> Shipped:
+    """Write Gradescope's autograder zip: setup.sh and run_autograder at its root, then the course
+    of one ``homework`` (by default the course's only one)."""
+    course, chosen = _fresh_homework(course_dir, homework)
+    checks = collect_checks(course_dir=course.directory, exercises=chosen.exercises)
+    values = _values(course, chosen, checks)
     with tempfile.TemporaryDirectory(prefix="grader-autograder-") as folder:
         root = Path(folder)
-        _copy_grader(course, root, with_reference=True)
+        _copy_grader(course, chosen, root, with_reference=True)
         for name in ("setup.sh", "run_autograder"):
             (root / name).write_text(_render(name, **values), encoding="utf-8")
             (root / name).chmod(0o755)
@@ -82,21 +90,23 @@ def gradescope_autograder(*, out: Path, course_dir: Path = settings.DEFAULT_COUR
         return _shipped(out, checks, files=tuple(_files(root)))
 
 
-def _fresh_course(course_dir: Path) -> Course:
+def _fresh_homework(course_dir: Path, homework: str | None) -> tuple[Course, Homework]:
     course = Course.load(course_dir)
-    if not course.has_reference:
-        raise UsageError(f"{course.reference_dir} does not exist: ship from the course repository")
-    stale = stale_facts(course)
+    chosen = course.choose_homework(homework)
+    if not chosen.has_reference:
+        raise UsageError(f"{chosen.reference_dir} does not exist: ship from the course repository")
+    stale = stale_facts(course, chosen)
     if stale:
         raise UsageError(
             f"the frozen facts of {', '.join(stale)} are missing or stale against reference/: "
             "run `grade freeze` (and commit what it writes) first"
         )
-    return course
+    return course, chosen
 
 
-def _copy_grader(course: Course, destination: Path, *, with_reference: bool) -> None:
-    """The installable grader: its package, pyproject and README, the assignments with their facts."""
+def _copy_grader(course: Course, homework: Homework, destination: Path, *, with_reference: bool) -> None:
+    """The installable grader: its package, pyproject and README, and a course of ``homework``
+    alone: its checks with their facts (and its reference, if asked)."""
     source = course.directory
     for name in ("pyproject.toml", "README.md"):
         if not (source / name).is_file():
@@ -104,14 +114,17 @@ def _copy_grader(course: Course, destination: Path, *, with_reference: bool) -> 
         destination.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / name, destination / name)
     shutil.copytree(settings.PACKAGE_DIR, destination / "grader", ignore=_NEVER_COPIED)
-    shutil.copytree(source / "assignments", destination / "assignments", ignore=_NEVER_COPIED)
+    assignments = destination / "assignments"
+    shutil.copytree(homework.directory, assignments / homework.id, ignore=_NEVER_COPIED)
+    listing = f"title = {json.dumps(course.title)}\nhomeworks = [{json.dumps(homework.id)}]\n"
+    (assignments / "course.toml").write_text(listing, encoding="utf-8")
     if with_reference:
-        shutil.copytree(course.reference_dir, destination / "reference", ignore=_NEVER_COPIED)
+        shutil.copytree(homework.reference_dir, destination / "reference" / homework.id, ignore=_NEVER_COPIED)
 
 
-def _values(course: Course, checks: list[CollectedCheck]) -> dict[str, str]:
+def _values(course: Course, homework: Homework, checks: list[CollectedCheck]) -> dict[str, str]:
     rows = []
-    for exercise in course.exercises:
+    for exercise in homework.exercises:
         mine = [c for c in checks if c.exercise == exercise.id]
         visible = sum(c.points for c in mine if not c.hidden)
         hidden = sum(c.points for c in mine if c.hidden)
@@ -125,7 +138,7 @@ def _values(course: Course, checks: list[CollectedCheck]) -> dict[str, str]:
         if not re.fullmatch(r"[A-Za-z0-9]+", runner):
             raise ValueError(f"Classroom's reporter cannot parse the runner id {runner!r}")
     return {
-        "title": "PyTorch model-building exercises",
+        "title": f"{course.title}: {homework.title}",
         "visible_total": f"{sum(c.points for c in checks if not c.hidden):g}",
         "hidden_total": f"{sum(c.points for c in checks if c.hidden):g}",
         "exercise_rows": "\n".join(rows),

@@ -29,16 +29,21 @@ class Snapshot:
     submission: Submission
 
 
+def require_folder(source: Path) -> None:
+    """A usage error unless ``source`` is a folder (checked before reading what it holds)."""
+    if not source.exists():
+        raise UsageError(f"no such folder: {source}")
+    if not source.is_dir():
+        raise UsageError(f"not a folder: {source} (pass the folder that holds your .py files)")
+
+
 def snapshot(source: Path, destination: Path) -> Snapshot:
     """Copy the submission's regular files (no links) and hash them.
 
     Grading the copy means the student's files never sit under pytest's rootdir
     and cannot change while they are graded.
     """
-    if not source.exists():
-        raise UsageError(f"no such folder: {source}")
-    if not source.is_dir():
-        raise UsageError(f"not a folder: {source} (pass the folder that holds your .py files)")
+    require_folder(source)
     files: list[Path] = []
     total = 0
     for path in sorted(source.rglob("*")):

@@ -6,12 +6,15 @@ import base64
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from grader import settings
+from grader.course import Course
+from grader.judge.launch import collect_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +27,36 @@ def facts_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     patch.setenv("XDG_CACHE_HOME", str(cache))
     yield cache
     patch.undo()
+
+
+@dataclass(frozen=True)
+class Points:
+    """A homework's totals, as its checks give them: what tests compare with, never literals."""
+
+    visible: float  # what a student's grade submit and Classroom offer
+    hidden: float  # what the hidden checks add in instructor grading
+    hidden_checks: int
+
+    @property
+    def total(self) -> float:
+        return self.visible + self.hidden
+
+
+def homework_points(homework: str, course_dir: Path = ROOT) -> Points:
+    course = Course.load(course_dir)
+    checks = collect_checks(course_dir=course_dir, exercises=course.homework(homework).exercises)
+    hidden = [c for c in checks if c.hidden]
+    return Points(
+        visible=sum(c.points for c in checks if not c.hidden),
+        hidden=sum(c.points for c in hidden),
+        hidden_checks=len(hidden),
+    )
+
+
+@pytest.fixture(scope="session")
+def blocks_points() -> Points:
+    """The totals of the seed's homework, ``blocks``."""
+    return homework_points("blocks")
 
 
 @pytest.fixture(scope="session")

@@ -135,7 +135,7 @@ def test_a_changed_grader_or_course_regrades_and_an_unchanged_one_reuses(
         assert first == 1
         assert regraded() == (0, made_with), "unchanged: the report is reused"
 
-        check = course / "assignments" / "vgg_block" / "test_vgg_block.py"
+        check = course / "assignments" / "blocks" / "vgg_block" / "test_vgg_block.py"
         check.write_text(check.read_text() + "\n# a changed check\n")
         after_course, course_changed = regraded()
         assert after_course == 1 and course_changed != made_with

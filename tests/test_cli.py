@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from grader import __version__
 from grader.cli import main
+from grader.course import Course
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "reference"
@@ -44,11 +45,13 @@ def test_unknown_assignment_is_a_usage_error() -> None:
     assert "alexnet_block" in result.output
 
 
-def test_list_shows_every_exercise_with_its_points() -> None:
+def test_list_shows_every_homework_and_exercise_with_its_points() -> None:
     result = CliRunner().invoke(main, ["list", "--checks"])
     assert result.exit_code == 0, result.output
-    for exercise in ("alexnet_block", "vgg_block", "inception", "residual"):
-        assert exercise in result.output
+    for homework in Course.load(ROOT).homeworks:
+        assert homework.id in result.output
+        for exercise in homework.exercises:
+            assert exercise.id in result.output
     assert "Parameter count 1,344" in result.output
     assert result.output.count(" 10 ") >= 4
 
@@ -68,8 +71,8 @@ def test_fail_under_sets_the_exit_status(tmp_path: Path, validate_report) -> Non
 def test_grader_failure_exits_3_and_still_writes_the_report(tmp_path: Path, validate_report) -> None:
     course = tmp_path / "course"
     shutil.copytree(ROOT / "reference", course / "reference")
-    shutil.copytree(ROOT / "assignments" / "vgg_block", course / "assignments" / "vgg_block")
-    checks = course / "assignments" / "vgg_block" / "test_vgg_block.py"
+    shutil.copytree(ROOT / "assignments", course / "assignments")
+    checks = course / "assignments" / "blocks" / "vgg_block" / "test_vgg_block.py"
     checks.write_text(checks.read_text() + "\nthis is not python\n")
     report = tmp_path / "report.json"
     result = CliRunner().invoke(
@@ -81,7 +84,7 @@ def test_grader_failure_exits_3_and_still_writes_the_report(tmp_path: Path, vali
     assert written["error"] and "status" in written["error"]
 
 
-def test_real_subprocess_grades_the_reference(tmp_path: Path, validate_report) -> None:
+def test_real_subprocess_grades_the_reference(tmp_path: Path, validate_report, blocks_points) -> None:
     report = tmp_path / "out" / "report.json"
     done = subprocess.run(
         [sys.executable, "-m", "grader", "submit", str(REFERENCE), "--json", str(report)],
@@ -92,9 +95,12 @@ def test_real_subprocess_grades_the_reference(tmp_path: Path, validate_report) -
     )
     assert done.returncode == 0, done.stdout + done.stderr
     # Without --hidden the hidden checks are withheld, as in a student's starter.
-    assert "Total: 36 / 36" in done.stdout
-    assert "4 hidden checks did not run" in done.stdout
+    visible = blocks_points.visible
+    assert f"Total: {visible:g} / {visible:g}" in done.stdout
+    assert f"{blocks_points.hidden_checks} hidden checks did not run" in done.stdout
     written = validate_report(json.loads(report.read_text()))
-    assert written["score"] == written["max_score"] == 36
+    assert written["score"] == written["max_score"] == visible
+    assert written["homework"] == "blocks"
+    assert written["submission"]["path"] == str(REFERENCE / "blocks")
     assert written["environment"]["device"] in ("meta", "cuda")
     assert {a["variant"] for a in written["assignments"]} == {"seed", "projection"}

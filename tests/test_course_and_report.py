@@ -16,7 +16,10 @@ from tests.conftest import ROOT
 
 def test_the_course_lists_the_seed_exercises_in_order() -> None:
     course = Course.load(ROOT)
-    assert [e.id for e in course.exercises] == ["alexnet_block", "vgg_block", "inception", "residual"]
+    blocks = course.homework("blocks")
+    assert [e.id for e in blocks.exercises] == ["alexnet_block", "vgg_block", "inception", "residual"]
+    assert blocks.reference_dir == ROOT / "reference" / "blocks"
+    assert blocks.template_dir == ROOT / "student_template" / "blocks"
     inception = course.exercise("inception")
     assert inception.configuration("default").output_shape == (1, 256, 224, 224)
     assert [v.id for v in inception.variants] == ["seed", "paper"]
@@ -27,10 +30,10 @@ def test_a_malformed_exercise_is_reported(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "exercise.toml").write_text('id = "lenet"\ntitle = "x"\n')
     with pytest.raises(CourseError, match="malformed"):
-        Exercise.load(folder)
+        Exercise.load(folder, homework="h")
     (folder / "exercise.toml").write_text("id = [\n")
     with pytest.raises(CourseError, match="cannot read"):
-        Exercise.load(folder)
+        Exercise.load(folder, homework="h")
 
 
 def _test(outcome: str, feedback: Feedback | None, points: float = 2.0) -> dict:
@@ -43,7 +46,7 @@ def _test(outcome: str, feedback: Feedback | None, points: float = 2.0) -> dict:
         notes={"variant": "seed"} if outcome == "passed" else {},
     )
     return {
-        "nodeid": "assignments/vgg_block/test_vgg_block.py::test_behaviour",
+        "nodeid": "assignments/blocks/vgg_block/test_vgg_block.py::test_behaviour",
         "outcome": outcome,
         "metadata": {"record": record.to_json()},
         "setup": {"duration": 0.01, "outcome": "passed"},
@@ -92,12 +95,14 @@ def test_report_totals_and_variant(validate_report) -> None:
     }
     report = build_report(
         raw=raw,
+        homework="blocks",
         exercises=course.select(["vgg_block"]),
         submission=Submission(path="/s", sha256="0" * 64, files=("vgg_block.py",)),
         created="2026-11-28T00:00:00+00:00",
         duration_s=1.0,
     )
     assert (report.score, report.max_score) == (2.0, 5.0)
+    assert report.to_dict()["homework"] == "blocks"
     assert report.assignments[0].variant == "seed"
     validate_report(report.to_dict())
 
@@ -106,6 +111,7 @@ def test_a_judge_that_wrote_nothing_gives_an_error_report(validate_report) -> No
     course = Course.load(ROOT)
     report = build_report(
         raw=None,
+        homework="blocks",
         exercises=course.exercises,
         submission=Submission(path="/s", sha256="0" * 64, files=()),
         created="2026-11-28T00:00:00+00:00",

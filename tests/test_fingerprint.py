@@ -60,9 +60,11 @@ def test_the_fingerprint_changes_with_what_can_change_a_grade(copies: tuple[Path
         package / "judge" / "pytest.ini",
         package / "report" / "schema.json",
         package / "templates" / "run_autograder",
-        course / "assignments" / "vgg_block" / "exercise.toml",
-        course / "assignments" / "vgg_block" / "test_vgg_block.py",
-        course / "reference" / "residual.py",
+        course / "assignments" / "course.toml",
+        course / "assignments" / "blocks" / "homework.toml",
+        course / "assignments" / "blocks" / "vgg_block" / "exercise.toml",
+        course / "assignments" / "blocks" / "vgg_block" / "test_vgg_block.py",
+        course / "reference" / "blocks" / "residual.py",
     ]
     for path in changes:
         original = path.read_bytes()
@@ -75,7 +77,8 @@ def test_the_fingerprint_changes_with_what_can_change_a_grade(copies: tuple[Path
     # them), notes.
     (package / "__pycache__").mkdir(exist_ok=True)
     (package / "__pycache__" / "stale.cpython-311.pyc").write_bytes(b"\0")
-    _append(course / "assignments" / "vgg_block" / "facts" / "default.json", " ")
+    _append(course / "assignments" / "blocks" / "vgg_block" / "facts" / "default.json", " ")
+    _append(course / "assignments" / "README.md", "\nnotes\n")
     (package / "NOTES.md").write_text("notes\n")
     assert digest() == before
 

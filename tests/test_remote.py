@@ -23,7 +23,7 @@ def reweighted_course():
     folder.chmod(0o755)
     for name in ("assignments", "reference"):
         shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
-    checks = folder / "assignments" / "alexnet_block" / "test_alexnet_block.py"
+    checks = folder / "assignments" / "blocks" / "alexnet_block" / "test_alexnet_block.py"
     text = checks.read_text()
     assert text.count("@pytest.mark.points(2)\ndef test_output_shape") == 1
     checks.write_text(
@@ -50,7 +50,7 @@ def test_a_packed_course_unpacks_to_the_same_files(reweighted_course: Path) -> N
         )
         theirs = sorted(p.relative_to(unpacked) for p in (unpacked / name).rglob("*") if p.is_file())
         assert ours == theirs
-    checks = Path("assignments/alexnet_block/test_alexnet_block.py")
+    checks = Path("assignments/blocks/alexnet_block/test_alexnet_block.py")
     assert (unpacked / checks).read_text() == (reweighted_course / checks).read_text()
 
 

@@ -38,6 +38,8 @@ from grader.sandbox import isolation
 from tests.conftest import ROOT, survivors
 
 SCENARIOS = Path(__file__).parent / "scenarios"
+#: The homework a scenario grades unless its expected.json names another.
+DEFAULT_HOMEWORK = "blocks"
 EXPECTED_SCHEMA = SCENARIOS / "expected.schema.json"
 
 
@@ -58,9 +60,13 @@ def _expectation_errors(expected: dict[str, Any], validator: jsonschema.Draft202
         return errors
     layers = json.loads(settings.REPORT_SCHEMA_PATH.read_text())["$defs"]["layer"]["enum"]
     errors += [f"no isolation layer {layer!r}" for layer in expected.get("needs", []) if layer not in layers]
-    course = [e.id for e in Course.load(ROOT).exercises]
-    graded = expected.get("assignments", course)
-    errors += [f"no exercise {name!r}" for name in sorted(set(graded) - set(course))]
+    homeworks = {h.id: h for h in Course.load(ROOT).homeworks}
+    homework = homeworks.get(expected.get("homework", DEFAULT_HOMEWORK))
+    if homework is None:
+        return [f"no homework {expected['homework']!r}"]
+    exercises = [e.id for e in homework.exercises]
+    graded = expected.get("assignments", exercises)
+    errors += [f"no exercise {name!r} in {homework.id}" for name in sorted(set(graded) - set(exercises))]
     if set(expected["expect"]) != set(graded):
         errors.append(f"expect lists {sorted(expected['expect'])}, the graded exercises are {sorted(graded)}")
     expected_total = sum(outcome["score"] for outcome in expected["expect"].values())
@@ -100,6 +106,7 @@ def test_a_weakened_expectation_is_refused(expected_validator: jsonschema.Draft2
         sound | {"assignments": ["resdiual"], "expect": {"resdiual": outcome}},
         sound | {"total": outcome["score"] + 1},
         sound | {"needs": ["landlok"]},
+        sound | {"homework": "blokcs"},
     ]
     for expected in weakened:
         assert _expectation_errors(expected, expected_validator), expected
@@ -157,6 +164,7 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) 
     report = submit(
         path=submission,
         json_path=tmp_path / "report.json",
+        homework=expected.get("homework", DEFAULT_HOMEWORK),
         assignments=expected.get("assignments", ()),
         timeout_s=expected.get("timeout_s", 10.0),
         hidden=True,  # graded as the instructor grades: every check counts
@@ -165,6 +173,7 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) 
     written = validate_report(json.loads((tmp_path / "report.json").read_text()))
     assert written == json.loads(json.dumps(report.to_dict()))
     assert report.error is None, report.error
+    assert report.homework == expected.get("homework", DEFAULT_HOMEWORK)
     results = {a.id: a for a in report.assignments}
     assert set(results) == set(expected["expect"]), "every graded exercise has an expected score"
     for exercise_id, wanted in expected["expect"].items():

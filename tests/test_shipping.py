@@ -42,7 +42,7 @@ TOOLS = Path(__file__).parent / "tools"
 @pytest.fixture(scope="module")
 def starter(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("starter") / "repo"
-    classroom_starter(out=out)
+    classroom_starter(out=out, homework="blocks")
     return out
 
 
@@ -115,7 +115,7 @@ def _frozen_files(facts: FrozenFacts, configuration: str) -> tuple[dict, dict]:
 
 def test_frozen_facts_are_fresh_against_the_reference(tmp_path: Path) -> None:
     course = Course.load(ROOT)
-    assert stale_facts(course) == [], "run `grade freeze` and commit assignments/*/facts/"
+    assert stale_facts(course) == [], "run `grade freeze` and commit assignments/*/*/facts/"
     # Fresh by their digest, and the same as what the reference computes now: structures and
     # seeded inputs and weights exactly, outputs up to float32 rounding (this CPU's may differ).
     freeze(into=tmp_path)
@@ -170,7 +170,7 @@ def _perturb_frozen_outputs(course_dir: Path, ulps: int) -> int:
     digests stay, so the facts are still used. Returns how many tensors changed."""
     changed = 0
     signs = torch.Generator().manual_seed(1)
-    for path in sorted(course_dir.glob("assignments/*/facts/*.pt")):
+    for path in sorted(course_dir.glob("assignments/*/*/facts/*.pt")):
         tensors = torch.load(path, weights_only=True)
         for key, value in tensors.items():
             if not _computed_by_the_reference(key):
@@ -189,10 +189,10 @@ def _perturb_frozen_outputs(course_dir: Path, ulps: int) -> int:
 
 
 def test_frozen_facts_from_another_cpu_grade_the_same(
-    course_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    course_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blocks_points
 ) -> None:
-    """Frozen outputs a few ulps off (another CPU froze them) still grade the reference 36/36
-    and a wrong submission exactly as before: grading compares with settings.RTOL/ATOL."""
+    """Frozen outputs a few ulps off (another CPU froze them) still grade the reference with full
+    marks and a wrong submission exactly as before: grading compares with settings.RTOL/ATOL."""
     assert _perturb_frozen_outputs(course_copy, ulps=8) > 20
     # An empty facts cache: facts computed from the reference instead of read from the frozen
     # files would be stored here, so an empty cache after grading shows the frozen ones were used.
@@ -201,7 +201,7 @@ def test_frozen_facts_from_another_cpu_grade_the_same(
 
     right = submit(path=ROOT / "reference", course_dir=course_copy)
     assert right.error is None, right.error
-    assert right.score == right.max_score == 36
+    assert right.score == right.max_score == blocks_points.visible
     assert {c.status.value for a in right.assignments for c in a.checks if not c.hidden} == {"passed"}
 
     wrong = ROOT / "tests" / "scenarios" / "missing_relu" / "submission"
@@ -220,7 +220,7 @@ def test_frozen_facts_from_another_cpu_grade_the_same(
 def test_a_changed_reference_makes_the_facts_stale(tmp_path: Path, course_copy: Path) -> None:
     course_dir = course_copy
     assert stale_facts(Course.load(course_dir)) == []
-    reference = course_dir / "reference" / "vgg_block.py"
+    reference = course_dir / "reference" / "blocks" / "vgg_block.py"
     reference.write_text(reference.read_text() + "\n# changed\n")
     stale = stale_facts(Course.load(course_dir))
     assert "vgg_block [default]" in stale
@@ -257,16 +257,19 @@ def test_hidden_seed_is_a_kept_secret(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 def test_starter_holds_the_template_and_the_checks_but_no_reference(starter: Path) -> None:
     files = {p.relative_to(starter).as_posix() for p in starter.rglob("*") if p.is_file()}
-    for template in (ROOT / "student_template").glob("*.py"):
+    for template in (ROOT / "student_template" / "blocks").glob("*.py"):
         assert (starter / template.name).read_bytes() == template.read_bytes()
     assert WORKFLOW_PATH in files
     assert "README.md" in files
     assert f"{STARTER_GRADER_DIR}/pyproject.toml" in files
-    assert f"{STARTER_GRADER_DIR}/assignments/inception/facts/default.pt" in files
-    assert f"{STARTER_GRADER_DIR}/assignments/inception/test_inception.py" in files
+    assert f"{STARTER_GRADER_DIR}/assignments/course.toml" in files
+    assert f"{STARTER_GRADER_DIR}/assignments/blocks/inception/facts/default.pt" in files
+    assert f"{STARTER_GRADER_DIR}/assignments/blocks/inception/test_inception.py" in files
     assert not any("reference" in Path(f).parts for f in files)
+    shipped = Course.load(starter / STARTER_GRADER_DIR)
+    assert [h.id for h in shipped.homeworks] == ["blocks"]
     # No file anywhere in the starter holds a reference solution's code.
-    solutions = [p.read_text() for p in (ROOT / "reference").glob("*.py")]
+    solutions = [p.read_text() for p in (ROOT / "reference").rglob("*.py")]
     for name in files:
         data = (starter / name).read_bytes()
         for solution in solutions:
@@ -369,10 +372,10 @@ def _as_the_reporter_reads(outputs: dict[str, dict], runners: list[str], report:
 
 
 def test_starter_grades_from_frozen_facts_and_skips_hidden_checks(
-    starter: Path, tmp_path: Path, validate_report
+    starter: Path, tmp_path: Path, validate_report, blocks_points
 ) -> None:
     repo = Path(shutil.copytree(starter, tmp_path / "repo"))
-    for solution in (ROOT / "reference").glob("*.py"):
+    for solution in (ROOT / "reference" / "blocks").glob("*.py"):
         shutil.copy2(solution, repo / solution.name)  # a student who solved everything
     status, classroom, raw, summary = _grade_in_workflow(repo, tmp_path)
     validate_report(raw)
@@ -380,23 +383,24 @@ def test_starter_grades_from_frozen_facts_and_skips_hidden_checks(
     assert raw["error"] is None
     checks = [c for a in raw["assignments"] for c in a["checks"]]
     hidden = [c for c in checks if c["hidden"]]
-    assert len(hidden) == 4
+    assert len(hidden) == blocks_points.hidden_checks
     assert all(c["status"] == "skipped" and c["max_score"] == 0 for c in hidden)
     assert all("instructor" in c["message"] for c in hidden)
-    assert raw["score"] == raw["max_score"] == 36
+    assert raw["homework"] == "blocks"
+    assert raw["score"] == raw["max_score"] == blocks_points.visible
     assert classroom["status"] == "pass"
-    assert classroom["max_score"] == 36
-    assert sum(t["score"] for t in classroom["tests"]) == 36
+    assert classroom["max_score"] == blocks_points.visible
+    assert sum(t["score"] for t in classroom["tests"]) == blocks_points.visible
     assert len(classroom["tests"]) == len(checks) - len(hidden)
     assert "hidden" in summary
 
 
-def test_starter_with_stubs_fails_in_classroom(starter: Path, tmp_path: Path) -> None:
+def test_starter_with_stubs_fails_in_classroom(starter: Path, tmp_path: Path, blocks_points) -> None:
     status, classroom, raw, _ = _grade_in_workflow(starter, tmp_path)
     assert status == 0
     assert raw["score"] == 0
     assert classroom["status"] == "fail"
-    assert classroom["max_score"] == 36
+    assert classroom["max_score"] == blocks_points.visible
     assert all(t["status"] == "fail" for t in classroom["tests"])
 
 
@@ -409,17 +413,17 @@ def test_classroom_refuses_a_folder_in_use(starter: Path) -> None:
 # --- Gradescope -------------------------------------------------------------------------------
 
 
-def test_gradescope_autograder_runs_end_to_end(tmp_path: Path) -> None:
+def test_gradescope_autograder_runs_end_to_end(tmp_path: Path, blocks_points) -> None:
     """setup.sh builds the environment; run_autograder grades and writes results.json."""
     archive = tmp_path / "autograder.zip"
-    shipped = gradescope_autograder(out=archive)
-    assert shipped.hidden_points == 4
+    shipped = gradescope_autograder(out=archive, homework="blocks")
+    assert shipped.hidden_points == blocks_points.hidden
     root = tmp_path / "autograder"
     with zipfile.ZipFile(archive) as opened:
         names = set(opened.namelist())
         assert {"setup.sh", "run_autograder", "pyproject.toml"} <= names
-        assert "reference/inception.py" in names
-        assert "assignments/inception/facts/default.pt" in names
+        assert "reference/blocks/inception.py" in names
+        assert "assignments/blocks/inception/facts/default.pt" in names
         for name in ("setup.sh", "run_autograder"):
             assert stat.S_IMODE(opened.getinfo(name).external_attr >> 16) & 0o111, name
         opened.extractall(root / "source")
@@ -456,15 +460,16 @@ def test_gradescope_autograder_runs_end_to_end(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         return json.loads((root / "results" / "results.json").read_text())
 
-    results = run_autograder(sorted((ROOT / "reference").glob("*.py")))
-    assert results["score"] == 40
-    assert sum(t["max_score"] for t in results["tests"]) == 40
+    results = run_autograder(sorted((ROOT / "reference" / "blocks").glob("*.py")))
+    assert results["score"] == blocks_points.total
+    assert sum(t["max_score"] for t in results["tests"]) == blocks_points.total
     assert {t["status"] for t in results["tests"]} == {"passed"}
     assert {"score", "execution_time", "output", "stdout_visibility", "tests"} <= results.keys()
     for test in results["tests"]:
         assert {"score", "max_score", "status", "name", "number", "output", "visibility"} <= test.keys()
     hidden = [t for t in results["tests"] if t["visibility"] == "after_published"]
-    assert len(hidden) == 4 and all("no student has seen" in t["name"] for t in hidden)
+    assert len(hidden) == blocks_points.hidden_checks
+    assert all("no student has seen" in t["name"] for t in hidden)
 
     wrong = sorted((ROOT / "tests" / "scenarios" / "missing_relu" / "submission").glob("*.py"))
     results = run_autograder(wrong)
@@ -472,7 +477,7 @@ def test_gradescope_autograder_runs_end_to_end(tmp_path: Path) -> None:
     assert any(
         name.startswith("residual: Computes what the reference computes on an input") for name in failed
     )
-    assert results["score"] == sum(t["score"] for t in results["tests"]) < 40
+    assert results["score"] == sum(t["score"] for t in results["tests"]) < blocks_points.total
 
     results = run_autograder([])  # an empty submission still gets results
     assert results["score"] == 0

@@ -35,7 +35,8 @@ from grader.sandbox.zygote import Zygote
 
 
 def protected_paths(course_dir: Path) -> list[Path]:
-    """What a child must never read: the reference, the checks, the stored facts."""
+    """What a child must never read: the reference and the checks of every homework, the stored
+    facts."""
     return [course_dir / "reference", course_dir / "assignments", settings.default_facts_cache()]
 
 
@@ -49,7 +50,8 @@ class JudgeJob:
     """One submission to judge: what to grade, with which course, and where to write."""
 
     course_dir: Path
-    exercises: tuple[Exercise, ...]
+    homework: str  # the id of the homework graded, which the report names
+    exercises: tuple[Exercise, ...]  # of that homework
     submission: Path  # the private snapshot of the student's files
     seed_material: str  # the submission's digest: seeds repeat for the same files
     timeout_s: float
@@ -172,6 +174,7 @@ def report_of(
 ) -> Report:
     return build_report(
         raw=run.raw,
+        homework=job.homework,
         exercises=job.exercises,
         submission=submission,
         created=created,

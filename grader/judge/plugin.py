@@ -143,8 +143,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unpointed = [item.nodeid for item in items if item.get_closest_marker("points") is None]
     if unpointed:
         raise pytest.UsageError(f"checks without @pytest.mark.points: {', '.join(unpointed)}")
-    if not (config.getoption("hidden") and config.stash[_COURSE].has_reference):
-        for item in filter(_hidden, items):
+    course = config.stash[_COURSE]
+    for item in filter(_hidden, items):
+        if not (config.getoption("hidden") and course.homework_of(_exercise(item)).has_reference):
             item.add_marker(pytest.mark.skip(reason=settings.HIDDEN_CHECK_SKIPPED.format(_points(item))))
     target = config.getoption("collect_json")
     if target is not None:

@@ -94,10 +94,10 @@ class JudgeSession:
 
     def sandbox(self, role: str, exercise: Exercise) -> Sandbox:
         """One child per exercise for student code, so one exercise's code cannot disturb
-        another's; one for all of the reference, which is trusted (and a fork saved)."""
-        key = (role, exercise.id if role == "student" else "")
+        another's; one for all of a homework's reference, which is trusted (and a fork saved)."""
+        key = (role, exercise.id if role == "student" else exercise.homework)
         if key not in self.sandboxes:
-            folder = self.submission if role == "student" else self.course.reference_dir
+            folder = self.submission if role == "student" else self.course.homework_of(exercise).reference_dir
             self.sandboxes[key] = Sandbox(
                 launcher=self.launcher,
                 submission=folder,
@@ -185,7 +185,8 @@ class Reference:
             stored = None
             if session.facts_seed == settings.FACTS_SEED:
                 course = session.course
-                digest = source_digest(course, self.exercise) if course.has_reference else None
+                with_reference = course.homework_of(self.exercise).has_reference
+                digest = source_digest(course, self.exercise) if with_reference else None
                 stored = FrozenFacts(self.exercise).load(configuration, digest=digest)
             if stored is None:
                 stored = self._stored(configuration, session.facts_seed, fresh=False)
@@ -212,7 +213,7 @@ class Reference:
 
     def _stored(self, configuration: str, material: str, *, fresh: bool) -> StoredFacts:
         session = self.session
-        if not session.course.has_reference:
+        if not session.course.homework_of(self.exercise).has_reference:
             raise RuntimeError(
                 f"this course ships neither the reference nor frozen facts for {self.exercise.id}"
                 f" [{configuration}] at this facts seed: run `grade freeze` before shipping it"

@@ -43,7 +43,7 @@ def classroom_result(report: Report, *, points: float | None = None) -> dict[str
                     "score": check.score,
                     "message": check.feedback_text,
                     "test_code": "",
-                    "filename": f"assignments/{assignment.id}/test_{assignment.id}.py",
+                    "filename": f"assignments/{report.homework}/{assignment.id}/test_{assignment.id}.py",
                     "line_no": 0,
                     "duration": round(check.duration_s * 1000),
                 }

@@ -86,6 +86,7 @@ def _variant(checks: list[CheckResult]) -> str | None:
 def build_report(
     *,
     raw: dict[str, Any] | None,
+    homework: str,
     exercises: tuple[Exercise, ...],
     submission: Submission,
     created: str,
@@ -93,7 +94,8 @@ def build_report(
     error: str | None = None,
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
 ) -> Report:
-    """The score report; ``course_dir`` is the course graded with, for the report's fingerprint."""
+    """The score report of one homework's ``exercises``; ``course_dir`` is the course graded with,
+    for the report's fingerprint."""
     tests = (raw or {}).get("tests", [])
     by_exercise: dict[str, list[CheckResult]] = {e.id: [] for e in exercises}
     for test in tests:
@@ -107,6 +109,7 @@ def build_report(
         schema_version=settings.REPORT_SCHEMA_VERSION,
         grader_version=__version__,
         fingerprint=fingerprint(course_dir),
+        homework=homework,
         created=created,
         duration_s=duration_s,
         submission=submission,

@@ -145,6 +145,7 @@ class Report:
     # The grader's code, the course and torch (grader/fingerprint.py): a report made with
     # another fingerprint is stale, whatever grader_version says.
     fingerprint: str
+    homework: str  # the id of the homework graded
     created: str
     duration_s: float
     submission: Submission
@@ -165,6 +166,7 @@ class Report:
             "schema_version": self.schema_version,
             "grader_version": self.grader_version,
             "fingerprint": self.fingerprint,
+            "homework": self.homework,
             "created": self.created,
             "duration_s": round(self.duration_s, 3),
             "submission": self.submission.to_dict(),
@@ -185,6 +187,8 @@ def report_from_dict(data: dict[str, Any]) -> Report:
         grader_version=data["grader_version"],
         # Reports older than schema 1.2 have none: they match no fingerprint, so are regraded.
         fingerprint=data.get("fingerprint", ""),
+        # Reports older than schema 1.3 name none; their fingerprint is another course's too.
+        homework=data.get("homework", ""),
         created=data["created"],
         duration_s=float(data["duration_s"]),
         submission=Submission(

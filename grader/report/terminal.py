@@ -28,6 +28,8 @@ def _points(value: float) -> str:
 
 
 def render(report: Report, console: Console) -> None:
+    if report.homework:
+        console.print(f"[bold]Homework {escape(report.homework)}[/]")
     for assignment in report.assignments:
         console.print(_assignment_table(assignment))
         for checks in _grouped_failures(assignment):

@@ -4,5 +4,5 @@ import os
 import grader
 
 root = os.path.dirname(os.path.dirname(grader.__file__))
-checks = open(os.path.join(root, "assignments", "vgg_block", "test_vgg_block.py")).read()
+checks = open(os.path.join(root, "assignments", "blocks", "vgg_block", "test_vgg_block.py")).read()
 facts = os.listdir(os.path.expanduser("~/.cache/grader/facts"))

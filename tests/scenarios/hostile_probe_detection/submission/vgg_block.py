@@ -1,5 +1,5 @@
 # Correct only on inputs of the size documented for the probe (12×12, read from
-# assignments/vgg_block/exercise.toml); wrong on any other input.
+# assignments/blocks/vgg_block/exercise.toml); wrong on any other input.
 from torch import nn
 
 

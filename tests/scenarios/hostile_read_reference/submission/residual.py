@@ -5,8 +5,8 @@ import sys
 import grader
 
 root = os.path.dirname(os.path.dirname(grader.__file__))
-sys.path.insert(0, os.path.join(root, "reference"))
+sys.path.insert(0, os.path.join(root, "reference", "blocks"))
 namespace = {}
-with open(os.path.join(root, "reference", "residual.py")) as source:
+with open(os.path.join(root, "reference", "blocks", "residual.py")) as source:
     exec(source.read(), namespace)
 build_residual = namespace["build_residual"]

@@ -1,5 +1,5 @@
 """Replays the answers a Classroom starter ships (the frozen facts, copied from
-.grader/assignments/vgg_block/facts/default.pt): right on the public probe, wrong elsewhere."""
+.grader/assignments/blocks/vgg_block/facts/default.pt): right on the public probe, wrong elsewhere."""
 
 from pathlib import Path
 

