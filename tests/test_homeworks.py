@@ -71,6 +71,19 @@ def test_parameter_count(student, reference):
 def test_behaviour(student, reference):
     """Computes what the reference computes, given its weights"""
     checks.matches_reference(student, reference)
+
+
+@pytest.mark.points(1)
+def test_eight_outputs(student):
+    """Eight outputs (an instructor's plain assert)"""
+    assert student.structure("default").output.shape[-1] == 8
+
+
+@pytest.mark.points(1)
+def test_no_bias_free_layer(student):
+    """Its layer keeps a bias (a plain assert with a message)"""
+    layers = student.structure("default").weighted_layers
+    assert all(layer.config.get("bias") for layer in layers), "the exercise's Linear keeps bias=True"
 '''
 
 LINEAR_REFERENCE = """from torch import nn
@@ -88,7 +101,7 @@ def build_linear_layer() -> nn.Module:
     raise NotImplementedError
 '''
 
-LINEAR_POINTS = 6
+LINEAR_POINTS = 8
 
 
 @pytest.fixture(scope="module")
@@ -229,3 +242,22 @@ def test_freeze_and_a_starter_take_one_homework(course_dir: Path, tmp_path: Path
     assert [h.id for h in inside.homeworks] == ["linear"]
     assert not (starter / STARTER_GRADER_DIR / "assignments" / "blocks").exists()
     assert not (starter / STARTER_GRADER_DIR / "reference").exists()
+
+
+def test_a_plain_assert_in_a_check_is_the_students_failure_with_its_message(
+    course_dir: Path, tmp_path: Path
+) -> None:
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "linear_layer.py").write_text(
+        LINEAR_REFERENCE.replace("nn.Linear(16, 8)", "nn.Linear(16, 9, bias=False)")
+    )
+    report = submit(path=wrong, course_dir=course_dir, homework="linear")
+    assert report.error is None, report.error
+    checks = {c.id: c for c in report.assignments[0].checks}
+    outputs, bias = checks["eight_outputs"], checks["no_bias_free_layer"]
+    assert (outputs.status.value, outputs.failure.value) == ("failed", "check_failed")
+    assert outputs.message == (
+        'the check\'s condition does not hold: assert student.structure("default").output.shape[-1] == 8'
+    )
+    assert (bias.status.value, bias.message) == ("failed", "the exercise's Linear keeps bias=True")

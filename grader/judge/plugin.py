@@ -172,7 +172,9 @@ def reference(request: pytest.FixtureRequest) -> Reference:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     # Decided before pytest-json-report asks for the metadata in its own hook.
     if call.excinfo is not None and call.when == "call":
-        item.stash[_FEEDBACK] = _feedback(call.excinfo.value, builder=_exercise(item).builder)
+        item.stash[_FEEDBACK] = _feedback(
+            call.excinfo.value, builder=_exercise(item).builder, check_file=Path(item.path)
+        )
     elif call.excinfo is not None and call.when == "setup":
         if call.excinfo.errisinstance(pytest.skip.Exception):
             item.stash[_SKIP_REASON] = str(call.excinfo.value)
@@ -184,11 +186,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     return (yield)
 
 
-def _feedback(error: BaseException, *, builder: str) -> Feedback:
+def _feedback(error: BaseException, *, builder: str, check_file: Path) -> Feedback:
     """A check's exception as feedback: the check's own verdict, a failure of the student's
     code, an instructor's plain ``assert``, or the grader's own bug."""
     if isinstance(error, CheckFailed):
         return error.feedback
+    if isinstance(error, AssertionError) and _raised_in(error, check_file):
+        # A plain assert in the checks file, as in Otter or gradescope-utils: the student's
+        # failure, with the instructor's message, else the condition as written.
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        condition = (frame.line or "").strip()
+        return Feedback(
+            failure=FailureKind.CHECK_FAILED,
+            message=str(error) or f"the check's condition does not hold: {condition}",
+        )
     if isinstance(error, SubmissionFailed):
         failure = error.failure
         return Feedback(
@@ -204,6 +215,12 @@ def _feedback(error: BaseException, *, builder: str) -> Feedback:
         failure=FailureKind.GRADER_BUG,
         message=f"the grader itself failed in this check: {type(error).__name__}: {error}",
     )
+
+
+def _raised_in(error: BaseException, check_file: Path) -> bool:
+    """Whether ``error`` was raised by a statement of the checks file itself."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and Path(frames[-1].filename).resolve() == check_file.resolve()
 
 
 @pytest.hookimpl(optionalhook=True)
