@@ -16,7 +16,7 @@ from grader import settings
 from grader.checks import alignment
 from grader.checks.diff import applied_counts, layer_table, nearest
 from grader.checks.feedback import fail
-from grader.checks.hints import for_structures
+from grader.checks.hints import for_differing_outputs, for_structures
 from grader.checks.layers import named, shape_text
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.judge.session import Reference, Student, VariantFacts
@@ -177,7 +177,9 @@ def _explain(
         variant.small_structure.called_layers,
         applied=applied_counts(structure, variant.small_structure),
     )
-    hints = for_structures(structure, variant.small_structure, variant=variant.variant.description)
+    hints = for_structures(
+        structure, variant.small_structure, exercise=student.exercise, variant=variant.variant.description
+    )
     hints += ignored_arguments(student, configuration)
     inputs_text = f"on a random input of shape {shape_text(probe)}"
     closest = (
@@ -223,7 +225,8 @@ def _explain(
     fail(
         f"Given the reference's weights every layer computes what the reference's does, but the "
         f"module's output differs ({detail}): the layers are combined differently.{closest}",
-        hints=hints + _combination_hints(found, expected, variant.small_structure),
+        hints=hints
+        + for_differing_outputs(found, expected, variant.small_structure, exercise=student.exercise),
         layers=table,
     )
 
@@ -267,41 +270,3 @@ def _before(structure: Structure, path: str, reference: Structure, reference_pat
         f"yours applies {', '.join(ours) or 'nothing'} (a functional call such as F.relu does not "
         "show here, but counts)."
     ]
-
-
-def _combination_hints(found: Any, expected: Any, reference: Structure) -> list[str]:
-    hints = []
-    if found.shape == expected.shape and bool((expected >= 0).all()) and bool((found < 0).any()):
-        hints.append(
-            "Your output has negative values where the reference's has none: is the final ReLU missing?"
-        )
-    if found.shape == expected.shape and found.dim() == 4:
-        swapped = _channel_blocks(found, expected)
-        if swapped:
-            hints.append(swapped)
-    return hints
-
-
-def _channel_blocks(found: Any, expected: Any) -> str:
-    """Spot branches concatenated in another order: channels that match, but elsewhere."""
-    import torch
-
-    channels = expected.shape[1]
-    ours = found.to(torch.float64).transpose(0, 1).reshape(channels, -1)
-    theirs = expected.to(torch.float64).transpose(0, 1).reshape(channels, -1)
-    tolerance = settings.ATOL * max(1.0, float(theirs.abs().max())) + settings.RTOL * theirs.abs()
-    # same[i, j]: our channel i equals the reference's channel j.
-    same = ((ours[:, None, :] - theirs[None, :, :]).abs() <= tolerance[None, :, :]).all(dim=-1)
-    moved = [
-        (channel, int(same[channel].nonzero()[0]))
-        for channel in range(channels)
-        if not same[channel, channel] and bool(same[channel].any())
-    ]
-    if moved and len(moved) >= channels // 4:
-        first, source = moved[0]
-        return (
-            f"Your output channel {first} equals the reference's channel {source}: the branches "
-            "seem to be concatenated in another order. Join them as torch.cat([x1, x2, x3, x4], dim=1) "
-            "with the 1×1, 3×3, 5×5 and pooling branches in that order."
-        )
-    return ""

@@ -1,11 +1,18 @@
-"""Targeted hints for the mistakes the seed warns about or invites."""
+"""Targeted hints for the mistakes the seed warns about or invites.
+
+The engine's hints speak of layers, shapes, tensors and devices, whatever the exercise; each
+function here also adds the exercise's own hints (its hints.py, grader/checks/exercise_hints.py),
+which may speak of its branches and shortcuts.
+"""
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 from grader.checks.diff import applied_counts, structural_hints
+from grader.checks.exercise_hints import ExerciseHints
 from grader.checks.layers import effective_padding, shape_text
+from grader.course import Exercise
 from grader.failures import Failure, FailureKind
 from grader.sandbox.messages import Layer, OutputInfo, Structure
 
@@ -18,12 +25,17 @@ DEVICE_HINT = (
     "Your forward creates a tensor on the CPU. Create it where the input lives, e.g. "
     "`torch.zeros(..., device=x.device)` or `torch.zeros_like(x)`, or register it as a buffer."
 )
-_ADD_OPS = {"add", "add_", "__add__", "__iadd__", "__radd__"}
 
 
-def for_failure(failure: Failure, *, builder: str) -> list[str]:
+def for_failure(failure: Failure, *, exercise: Exercise) -> list[str]:
     """What to try, chosen by the kind of failure; for an exception in student code, also
-    by torch's own error text (torch's errors have no types of their own)."""
+    by torch's own error text (torch's errors have no types of their own); then the
+    exercise's own hints."""
+    hints = _engine_failure_hints(failure, builder=exercise.builder)
+    return hints + ExerciseHints.load(exercise).for_failure(failure)
+
+
+def _engine_failure_hints(failure: Failure, *, builder: str) -> list[str]:
     kind = failure.kind
     fixed = {
         FailureKind.NOT_IMPLEMENTED: (
@@ -62,17 +74,6 @@ def for_failure(failure: Failure, *, builder: str) -> list[str]:
             "A layer receives a different number of channels than it was built for: each "
             "layer's in_channels must equal the previous layer's out_channels."
         )
-    joined = re.search(r"Sizes of tensors must match except in dimension (\d+)", text)
-    if joined and joined.group(1) != "1":
-        hints.append(
-            f"You concatenate along dimension {joined.group(1)}; the branches are joined along the "
-            "channels: torch.cat([x1, x2, x3, x4], dim=1)."
-        )
-    elif joined:
-        hints.append(
-            "torch.cat needs every branch to keep the same height and width: check the padding "
-            "of each convolution (padding='same') and of the pooling layer."
-        )
     return hints
 
 
@@ -84,8 +85,11 @@ def for_output(output: OutputInfo) -> list[str]:
     return []
 
 
-def for_structures(student: Structure, reference: Structure, *, variant: str = "") -> list[str]:
-    """Compare what forward did with what the reference's (``variant``'s) forward did."""
+def for_structures(
+    student: Structure, reference: Structure, *, exercise: Exercise, variant: str = ""
+) -> list[str]:
+    """Compare what forward did with what the reference's (``variant``'s) forward did; then
+    the exercise's own hints on the same two structures."""
     hints = _padding(student.called_layers, reference.called_layers)
     hints += structural_hints(
         student.called_layers,
@@ -94,9 +98,16 @@ def for_structures(student: Structure, reference: Structure, *, variant: str = "
         applied=applied_counts(student, reference),
     )
     hints += _bias(student.weighted_layers, reference.weighted_layers)
-    hints += _cat_dim(student, reference)
-    hints += _shortcut(student, reference)
+    hints += ExerciseHints.load(exercise).for_structures(student, reference)
     return hints
+
+
+def for_differing_outputs(
+    found: Any, expected: Any, reference: Structure, *, exercise: Exercise
+) -> list[str]:
+    """Every layer computes what the reference's does, but the outputs differ: how layers are
+    combined is the exercise's own (its branches, its shortcut), so only its hints speak."""
+    return ExerciseHints.load(exercise).for_outputs(found, expected, reference)
 
 
 def _same_padding(layer: Layer) -> bool:
@@ -140,31 +151,4 @@ def _bias(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[str]
     return [
         f"{', '.join(f'`{p}`' for p in missing)} has no bias (bias=False?); the exercise's "
         "layers keep the default bias=True."
-    ]
-
-
-def _cat_dim(student: Structure, reference: Structure) -> list[str]:
-    reference_dims = {op.dim for op in reference.ops if op.name in ("cat", "concat", "concatenate")}
-    wrong = [
-        op
-        for op in student.ops
-        if op.name in ("cat", "concat", "concatenate") and op.dim not in reference_dims
-    ]
-    if not wrong or not reference_dims:
-        return []
-    expected = sorted(d for d in reference_dims if d is not None)
-    return [
-        f"You concatenate with torch.cat(..., dim={wrong[0].dim}); the branches are joined along "
-        f"the channels, dim={expected[0] if expected else 1}, giving {shape_text(reference.output.shape)}."
-    ]
-
-
-def _shortcut(student: Structure, reference: Structure) -> list[str]:
-    if not any(op.name in _ADD_OPS for op in reference.ops):
-        return []
-    if any(op.name in _ADD_OPS for op in student.ops):
-        return []
-    return [
-        "Your forward never adds the shortcut: the block returns relu(residual(x) + shortcut(x)), "
-        "where the shortcut is a 1×1 convolution or x itself."
     ]

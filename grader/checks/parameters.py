@@ -29,7 +29,12 @@ def count(student: Student, reference: Reference, configuration: str = "default"
     where = f" with {', '.join(f'{k}={v}' for k, v in kwargs.items())}" if kwargs else ""
     fail(
         f"Your module{where} has {structure.parameter_count:,} parameters; expected {_accepted(counts)}.",
-        hints=for_structures(structure, closest.structure, variant=closest.variant.description)
+        hints=for_structures(
+            structure,
+            closest.structure,
+            exercise=student.exercise,
+            variant=closest.variant.description,
+        )
         + ignored_arguments(student, configuration),
         layers=layer_table(
             structure.called_layers,

@@ -30,7 +30,7 @@ def structure_or_fail(
 
 def fail_with(failed: SubmissionFailed, student: Student, configuration: str = "default") -> NoReturn:
     failure = failed.failure
-    hints = for_failure(failure, builder=student.exercise.builder)
+    hints = for_failure(failure, exercise=student.exercise)
     if failure.kind is FailureKind.FORWARD_RAISED and configuration != "default":
         hints += _fails_only_with_arguments(student, configuration)
     fail(

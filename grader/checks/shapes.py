@@ -25,7 +25,9 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
     fail(
         f"For an input of shape {shape_text(config.input_shape)} the output should have shape "
         f"{shape_text(expected)}; yours has {shape_text(structure.output.shape)}.",
-        hints=for_structures(structure, closest, variant=variant.variant.description)
+        hints=for_structures(
+            structure, closest, exercise=student.exercise, variant=variant.variant.description
+        )
         + _channel_hint(structure.output.shape, expected)
         + ignored_arguments(student, configuration),
         layers=layer_table(
@@ -68,7 +70,7 @@ def intermediate_shapes(student: Student, reference: Reference, configuration: s
             fail(
                 f"{stated.description.capitalize()} should have shape {shape_text(stated.shape)}; "
                 f"yours has {shape_text(found)}.",
-                hints=for_structures(structure, facts.variants[0].structure),
+                hints=for_structures(structure, facts.variants[0].structure, exercise=student.exercise),
                 layers=layer_table(structure.called_layers, facts.variants[0].structure.called_layers),
             )
 

@@ -173,7 +173,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     # Decided before pytest-json-report asks for the metadata in its own hook.
     if call.excinfo is not None and call.when == "call":
         item.stash[_FEEDBACK] = _feedback(
-            call.excinfo.value, builder=_exercise(item).builder, check_file=Path(item.path)
+            call.excinfo.value, exercise=_exercise(item), check_file=Path(item.path)
         )
     elif call.excinfo is not None and call.when == "setup":
         if call.excinfo.errisinstance(pytest.skip.Exception):
@@ -186,7 +186,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     return (yield)
 
 
-def _feedback(error: BaseException, *, builder: str, check_file: Path) -> Feedback:
+def _feedback(error: BaseException, *, exercise: Exercise, check_file: Path) -> Feedback:
     """A check's exception as feedback: the check's own verdict, a failure of the student's
     code, an instructor's plain ``assert``, or the grader's own bug."""
     if isinstance(error, CheckFailed):
@@ -205,7 +205,7 @@ def _feedback(error: BaseException, *, builder: str, check_file: Path) -> Feedba
         return Feedback(
             failure=failure.kind,
             message=failure.message,
-            hints=tuple(for_failure(failure, builder=builder)),
+            hints=tuple(for_failure(failure, exercise=exercise)),
             output=failure.output,
             traceback=failure.traceback,
         )

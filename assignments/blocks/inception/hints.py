@@ -1,0 +1,81 @@
+"""The Inception exercise's own hints: its four branches, joined along the channels in order.
+
+Loaded by the judge (grader/checks/exercise_hints.py) beside the engine's hints, which know
+layers and shapes but not branches.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from grader import settings
+from grader.checks.layers import shape_text
+from grader.failures import Failure, FailureKind
+from grader.sandbox.messages import Structure
+
+_CAT_OPS = ("cat", "concat", "concatenate")
+_RAISED = (FailureKind.FORWARD_RAISED, FailureKind.BUILDER_RAISED, FailureKind.IMPORT_ERROR)
+
+
+def structure_hints(student: Structure, reference: Structure) -> list[str]:
+    """The branches joined along another dimension than the reference's (and torch let it)."""
+    reference_dims = {op.dim for op in reference.ops if op.name in _CAT_OPS}
+    wrong = [op for op in student.ops if op.name in _CAT_OPS and op.dim not in reference_dims]
+    if not wrong or not reference_dims:
+        return []
+    expected = sorted(d for d in reference_dims if d is not None)
+    return [
+        f"You concatenate with torch.cat(..., dim={wrong[0].dim}); the branches are joined along "
+        f"the channels, dim={expected[0] if expected else 1}, giving {shape_text(reference.output.shape)}."
+    ]
+
+
+def output_hints(found: torch.Tensor, expected: torch.Tensor, reference: Structure) -> list[str]:
+    """Every branch right, the output wrong: the branches joined in another order?"""
+    if found.shape != expected.shape or found.dim() != 4:
+        return []
+    swapped = _channel_blocks(found, expected)
+    return [swapped] if swapped else []
+
+
+def failure_hints(failure: Failure) -> list[str]:
+    """torch.cat refused the branches: joined along the wrong dimension, or sizes that differ."""
+    if failure.kind not in _RAISED:
+        return []
+    joined = re.search(r"Sizes of tensors must match except in dimension (\d+)", failure.message)
+    if joined and joined.group(1) != "1":
+        return [
+            f"You concatenate along dimension {joined.group(1)}; the branches are joined along the "
+            "channels: torch.cat([x1, x2, x3, x4], dim=1)."
+        ]
+    if joined:
+        return [
+            "torch.cat needs every branch to keep the same height and width: check the padding "
+            "of each convolution (padding='same') and of the pooling layer."
+        ]
+    return []
+
+
+def _channel_blocks(found: torch.Tensor, expected: torch.Tensor) -> str:
+    """Spot branches concatenated in another order: channels that match, but elsewhere."""
+    channels = expected.shape[1]
+    ours = found.to(torch.float64).transpose(0, 1).reshape(channels, -1)
+    theirs = expected.to(torch.float64).transpose(0, 1).reshape(channels, -1)
+    tolerance = settings.ATOL * max(1.0, float(theirs.abs().max())) + settings.RTOL * theirs.abs()
+    # same[i, j]: our channel i equals the reference's channel j.
+    same = ((ours[:, None, :] - theirs[None, :, :]).abs() <= tolerance[None, :, :]).all(dim=-1)
+    moved = [
+        (channel, int(same[channel].nonzero()[0]))
+        for channel in range(channels)
+        if not same[channel, channel] and bool(same[channel].any())
+    ]
+    if moved and len(moved) >= channels // 4:
+        first, source = moved[0]
+        return (
+            f"Your output channel {first} equals the reference's channel {source}: the branches "
+            "seem to be concatenated in another order. Join them as torch.cat([x1, x2, x3, x4], dim=1) "
+            "with the 1×1, 3×3, 5×5 and pooling branches in that order."
+        )
+    return ""
