@@ -63,6 +63,25 @@ class Configuration:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Stage:
+    """A stage of a network as the statement names it, and the shape it ends with at the
+    default configuration's input (ResNet-50's conv3_x: (32, 512, 28, 28))."""
+
+    name: str
+    shape: Shape
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageUnit:
+    """What one repetition inside a stage is, to count them: a torch call (``add`` for a
+    residual block, ``cat`` for an Inception module) or a layer type (``Conv2d``), and its name."""
+
+    op: str = ""
+    layer: str = ""
+    name: str = "blocks"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Exercise:
     id: str
     homework: str
@@ -77,6 +96,13 @@ class Exercise:
     variants: tuple[Variant, ...]
     configurations: dict[str, Configuration]
     directory: Path = field(compare=False)
+    # Modules whose classes a submission may not be built from ("torchvision.models"): the
+    # builder must build the network itself. Judged from the classes the child builds.
+    forbid: tuple[str, ...] = ()
+    # Seconds one request may take, where more than the default (a network's weights).
+    request_timeout_s: float | None = None
+    stages: tuple[Stage, ...] = ()
+    stage_unit: StageUnit | None = None
 
     def configuration(self, name: str) -> Configuration:
         try:
@@ -133,6 +159,10 @@ class Exercise:
             variants=variants,
             configurations=configurations,
             directory=directory,
+            forbid=tuple(str(name) for name in data.get("forbid", ())),
+            request_timeout_s=float(data["request_timeout_s"]) if "request_timeout_s" in data else None,
+            stages=tuple(Stage(name=str(t["name"]), shape=tuple(t["shape"])) for t in data.get("stages", ())),
+            stage_unit=StageUnit(**data["stage_unit"]) if "stage_unit" in data else None,
         )
 
 

@@ -18,7 +18,7 @@ import json
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,13 @@ def hidden_seed() -> str:
 
 
 #: Bump when what a facts file holds changes; older frozen files are then ignored.
-FROZEN_FORMAT = 1
+#: 2: weights are kept as their seed (grader/judge/weights.py), not as tensors.
+FROZEN_FORMAT = 2
+
+#: Frozen files keep each variant's layer outputs (used to name the first layer that
+#: differs) up to this many bytes, in call order: a network's would be megabytes, and a
+#: starter ships them. Where the reference is present every layer's is computed.
+FROZEN_LAYER_BYTES = 1024 * 1024
 
 
 def source_digest(course: Course, exercise: Exercise) -> str:
@@ -88,9 +94,8 @@ class VariantRecord:
 
     full: Structure  # at the configuration's full input size, on meta
     small: Structure  # at the judge's small input size
-    weights: dict[str, Any]  # reference parameter path → tensor, drawn by the judge
-    output: Any  # the reference's output on the judge's input, with those weights
-    layers: dict[str, Any]  # each layer's output on that input
+    output: Any  # the reference's output on the judge's input, with the judge's weights
+    layers: dict[str, Any]  # each weighted layer's output on that input (a prefix, if frozen)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,13 +103,20 @@ class StoredFacts:
     """One configuration's facts, as stored: the judge's input and each variant's record.
 
     The only place that knows how they are laid out in a facts file pair (``_read``,
-    ``_write``): structures keyed ``<variant>/full`` and ``<variant>/small`` in the JSON,
-    tensors ``inputs`` and ``<variant>/weights|output|layers`` in the ``torch.save`` file.
+    ``_write``): structures keyed ``<variant>/full`` and ``<variant>/small`` and the weights'
+    seed in the JSON, tensors ``inputs`` and ``<variant>/output|layers`` in the ``torch.save``
+    file. The weights are not stored: ``weights_seed`` draws them again (grader/judge/weights.py).
     """
 
     inputs: Any
+    weights_seed: int
     variants: dict[str, VariantRecord]
     header: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def trimmed(self) -> bool:
+        """Frozen with only a prefix of the layer outputs (``FROZEN_LAYER_BYTES``)."""
+        return bool(self.header.get("trimmed_layers"))
 
     def _structures(self) -> dict[str, Structure]:
         structures = {}
@@ -116,7 +128,6 @@ class StoredFacts:
     def _tensors(self) -> dict[str, Any]:
         tensors: dict[str, Any] = {"inputs": self.inputs}
         for name, record in self.variants.items():
-            tensors[f"{name}/weights"] = record.weights
             tensors[f"{name}/output"] = record.output
             tensors[f"{name}/layers"] = record.layers
         return tensors
@@ -124,15 +135,18 @@ class StoredFacts:
     @classmethod
     def _from_files(cls, header: dict[str, Any], tensors: dict[str, Any]) -> StoredFacts:
         structures = {k: Structure.from_json(v) for k, v in header.pop("structures").items()}
+        weights_seed = header.pop("weights_seed")
+        if not isinstance(weights_seed, int):
+            raise TypeError("weights_seed is not an integer")
         # In the order they were written: the tensors file keeps it, the sorted JSON does not.
         names = [key.removesuffix("/output") for key in tensors if key.endswith("/output")]
         return cls(
             inputs=tensors["inputs"],
+            weights_seed=weights_seed,
             variants={
                 name: VariantRecord(
                     full=structures[f"{name}/full"],
                     small=structures[f"{name}/small"],
-                    weights=tensors[f"{name}/weights"],
                     output=tensors[f"{name}/output"],
                     layers=tensors[f"{name}/layers"],
                 )
@@ -167,7 +181,11 @@ class FrozenFacts:
 
         meta, tensor_path = self.paths(configuration)
         header = {"format": FROZEN_FORMAT, "source_digest": digest, "torch": torch.__version__}
-        _write(meta, tensor_path, header=header, facts=facts)
+        variants = {name: replace(r, layers=_prefix(r.layers)) for name, r in facts.variants.items()}
+        header["trimmed_layers"] = any(
+            len(variants[n].layers) < len(r.layers) for n, r in facts.variants.items()
+        )
+        _write(meta, tensor_path, header=header, facts=replace(facts, variants=variants))
         for path in (meta, tensor_path):
             path.chmod(0o644)  # committed and shipped: readable like the code beside it
         return [meta, tensor_path]
@@ -209,8 +227,21 @@ def _write(meta: Path, tensor_path: Path, *, header: dict[str, Any], facts: Stor
     meta.parent.mkdir(parents=True, exist_ok=True)
     _atomic(tensor_path, lambda f: torch.save(facts._tensors(), f))
     structures = {k: s.to_json() for k, s in facts._structures().items()}
-    text = json.dumps({**header, "structures": structures}, sort_keys=True)
+    text = json.dumps(
+        {**header, "weights_seed": facts.weights_seed, "structures": structures}, sort_keys=True
+    )
     _atomic(meta, lambda f: f.write(text.encode() + b"\n"))
+
+
+def _prefix(layers: dict[str, Any]) -> dict[str, Any]:
+    """The first layer outputs, in call order, that fit in ``FROZEN_LAYER_BYTES``."""
+    kept, used = {}, 0
+    for path, value in layers.items():
+        used += value.numel() * value.element_size()
+        if used > FROZEN_LAYER_BYTES:
+            break
+        kept[path] = value
+    return kept
 
 
 def _load_tensors(path: Path) -> dict[str, Any]:

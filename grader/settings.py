@@ -41,10 +41,19 @@ CHILD_CRASHED_EXIT = 71
 MAX_HEADER_BYTES = 1 * 1024**2
 MAX_BLOB_BYTES = 64 * 1024**2
 MAX_BLOBS = 256
+#: Tensors of any size cross in frames of at most this many bytes (grader/sandbox/tensors.py),
+#: at most this many tensors in one message; the tensors a child may send back in one reply,
+#: and those it accepts in one request (a VGG16's weights are 553 MB), in bytes.
+TENSOR_FRAME_BYTES = 8 * 1024**2
+MAX_STREAM_TENSORS = 4096
+MAX_REPLY_TENSOR_BYTES = 256 * 1024**2
+MAX_REQUEST_TENSOR_BYTES = 2 * 1024**3
 #: Caps on a structure a child describes: layers, and the torch calls it records for hints.
 MAX_LAYERS = 2000
-MAX_OPS = 2000
-MAX_RECORDED_OPS = 500
+MAX_OPS = 5000
+MAX_RECORDED_OPS = 2000
+#: Layer calls a structure records in order (a ResNet-50's forward makes about 230).
+MAX_CALLS = 5000
 #: Caps on the text of a child's error: its message and the student's traceback.
 MAX_ERROR_MESSAGE_CHARS = 2000
 MAX_TRACEBACK_CHARS = 4000
@@ -64,8 +73,10 @@ MAX_SUBMISSION_FILES = 500
 RTOL = 1e-4
 ATOL = 1e-5
 
-#: Most weight assignments tried when layers of one shape are interchangeable.
+#: Most weight assignments tried when layers of one shape are interchangeable, and the bytes
+#: of weights the behaviour check may send to try them (at least one is always tried).
 MAX_ASSIGNMENTS = 24
+MAX_BEHAVIOUR_WEIGHT_BYTES = 2 * 1024**3
 
 #: Mixed into the seeds of the reference facts (inputs, weights, probe sizes). This public
 #: default is used unless GRADER_FACTS_SEED is set: instructors set a secret there, so that

@@ -3,8 +3,15 @@
 Layers are matched by what they are (type and parameter shapes) in the order
 ``forward`` calls them, never by attribute names: a correct module written in
 another style aligns the same way. Where several layers share a shape (the
-Inception's two 192→32 1×1 convolutions), every assignment is a candidate, the
-call-order one first; the behaviour check tries them all.
+Inception's two 192→32 1×1 convolutions), other assignments are candidates too,
+the call-order one first; the behaviour check tries them in turn.
+
+The candidates stay few however large the network: the call-order mapping, then,
+for one group of interchangeable layers at a time (the others in call order),
+that group's other orders — all of them for a group of up to
+``MAX_PERMUTED_GROUP`` layers (branches joined in another order), a rotation
+each for a larger one (VGG16's five 512→512 convolutions, ResNet-50's identical
+blocks, which a forward calls in order anyway). Never a product over groups.
 """
 
 from __future__ import annotations
@@ -12,9 +19,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from grader import settings
+from grader.judge.weights import WeightSet, noise
 from grader.sandbox.messages import Layer
 
 
@@ -40,29 +47,62 @@ def _loosesignature(layer: Layer) -> tuple[object, ...]:
     return (layer.type, layer.params[0][1] if layer.params else None)
 
 
+#: Interchangeable layers of one shape up to this many are tried in every order (4! = 24).
+MAX_PERMUTED_GROUP = 4
+
+
 def candidate_mappings(
     reference: Sequence[Layer], student: Sequence[Layer], limit: int = settings.MAX_ASSIGNMENTS
 ) -> list[Mapping]:
-    """Assignments of student layers to reference layers, the call-order one first."""
+    """Assignments of student layers to reference layers, the call-order one first, at most
+    ``limit``; their number grows with the layers, never with the orders they could take."""
     groups: dict[tuple[object, ...], tuple[list[Layer], list[Layer]]] = {}
     for layer in reference:
         groups.setdefault(signature(layer), ([], []))[0].append(layer)
     for layer in student:
         if signature(layer) in groups:
             groups[signature(layer)][1].append(layer)
-    per_group: list[list[list[tuple[Layer, Layer]]]] = []
-    for refs, students in groups.values():
-        count = min(len(refs), len(students))
-        chosen = itertools.islice(itertools.permutations(students, count), limit)
-        per_group.append([list(zip(refs, option, strict=False)) for option in chosen])
+    in_order = [list(students) for _, students in groups.values()]
+    choices: list[list[list[Layer]]] = [[students] for students in in_order]
+    for index, students in enumerate(in_order):
+        count = min(len(groups_refs(groups, index)), len(students))
+        if count < 2:
+            continue
+        if len(students) <= MAX_PERMUTED_GROUP:
+            others = itertools.islice(itertools.permutations(students, count), 1, None)
+        else:
+            others = (students[shift:] + students[:shift] for shift in range(1, len(students)))
+        choices[index] += [list(option) for option in others]
     order = {layer.path: index for index, layer in enumerate(reference)}
-    mappings = []
-    for combination in itertools.islice(itertools.product(*per_group), limit):
-        pairs = [pair for group in combination for pair in group]
-        pairs += _loose_pairs(reference, student, pairs)
-        pairs.sort(key=lambda pair: order[pair[0].path])
-        mappings.append(Mapping(tuple((r.path, s.path) for r, s in pairs)))
+    mappings = [_mapping(groups, in_order, reference, student, order)]
+    for index, options in enumerate(choices):
+        for option in options[1:]:
+            if len(mappings) >= limit:
+                return mappings
+            varied = [*in_order[:index], option, *in_order[index + 1 :]]
+            mappings.append(_mapping(groups, varied, reference, student, order))
     return mappings
+
+
+def groups_refs(groups: dict[tuple[object, ...], tuple[list[Layer], list[Layer]]], index: int) -> list[Layer]:
+    return list(groups.values())[index][0]
+
+
+def _mapping(
+    groups: dict[tuple[object, ...], tuple[list[Layer], list[Layer]]],
+    chosen: list[list[Layer]],
+    reference: Sequence[Layer],
+    student: Sequence[Layer],
+    order: dict[str, int],
+) -> Mapping:
+    pairs = [
+        pair
+        for (refs, _), students in zip(groups.values(), chosen, strict=True)
+        for pair in zip(refs, students, strict=False)
+    ]
+    pairs += _loose_pairs(reference, student, pairs)
+    pairs.sort(key=lambda pair: order[pair[0].path])
+    return Mapping(tuple((r.path, s.path) for r, s in pairs))
 
 
 def _loose_pairs(
@@ -87,28 +127,30 @@ def student_weights(
     mapping: Mapping,
     reference: Sequence[Layer],
     student: Sequence[Layer],
-    reference_weights: dict[str, Any],
-    generator: Any,
-) -> dict[str, Any]:
-    """Every student parameter: the reference's value where mapped, seeded noise elsewhere."""
-    import torch
-
+    reference_weights: WeightSet,
+    seed: int,
+) -> WeightSet:
+    """Every student parameter and running statistic: the reference's recipe where mapped,
+    seeded noise elsewhere."""
     by_path_ref = {layer.path: layer for layer in reference}
     by_path_student = {layer.path: layer for layer in student}
-    weights: dict[str, Any] = {}
+    weights: WeightSet = {}
     for ref_path, student_path in mapping.pairs:
         ref, ours = by_path_ref[ref_path], by_path_student[student_path]
-        available = {name: shape for name, shape in ref.params}
-        for name, shape in ours.params:
-            source = name if available.get(name) == shape else None
-            if source is None:
-                source = next((n for n, s in available.items() if s == shape), None)
-            if source is not None:
-                weights[ours.parameter_path(name)] = reference_weights[ref.parameter_path(source)]
-                del available[source]
+        for theirs, mine in ((ref.params, ours.params), (ref.buffers, ours.buffers)):
+            available = dict(theirs)
+            for name, shape in mine:
+                source = name if available.get(name) == shape else None
+                if source is None:
+                    source = next((n for n, s in available.items() if s == shape), None)
+                if source is not None:
+                    path = ours.parameter_path(name)
+                    weights[path] = reference_weights[ref.parameter_path(source)].renamed(path)
+                    del available[source]
     for layer in student:
-        for name, shape in layer.params:
-            path = layer.parameter_path(name)
-            if path not in weights:
-                weights[path] = (torch.rand(shape, generator=generator) - 0.5) * 0.2
+        for named, buffer in ((layer.params, False), (layer.buffers, True)):
+            for name, shape in named:
+                path = layer.parameter_path(name)
+                if path not in weights:
+                    weights[path] = noise(path, shape, seed, buffer=buffer)
     return weights

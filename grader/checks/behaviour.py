@@ -63,7 +63,6 @@ def matches_reference(
     hidden seed, which need the reference at grading time (a hidden check), rather than on
     the stored facts.
     """
-    import torch
 
     session = student.session
     key = (student.exercise.id, configuration)
@@ -83,39 +82,41 @@ def matches_reference(
     # Otherwise every variant and every mapping, with layer outputs to explain a difference.
     facts = reference.fresh_facts(configuration) if fresh else reference.facts(configuration)
     structure = structure_or_fail(student, configuration, facts.probe_shape)
-    candidates: list[tuple[VariantFacts, alignment.Mapping]] = []
-    for variant in facts.variants:
-        for mapping in alignment.candidate_mappings(
-            variant.small_structure.weighted_layers, structure.weighted_layers
-        ):
-            candidates.append((variant, mapping))
-    generator = torch.Generator().manual_seed(
-        student.session.seed(student.exercise.id, configuration, *(["fill", "fresh"] if fresh else ["fill"]))
-    )
-    weight_sets = [
-        alignment.student_weights(
-            mapping,
-            variant.small_structure.weighted_layers,
-            structure.weighted_layers,
-            variant.weights,
-            generator,
-        )
-        for variant, mapping in candidates
+    # Each variant's call-order mapping first, then the other candidates, one run each until
+    # one matches, within a budget of weight bytes (a VGG16's weights are 553 MB a run).
+    per_variant = [
+        [
+            (variant, mapping)
+            for mapping in alignment.candidate_mappings(
+                variant.small_structure.weighted_layers, structure.weighted_layers
+            )
+        ]
+        for variant in facts.variants
     ]
-    try:
-        runs = student.run(configuration, facts.inputs, weight_sets=weight_sets, capture_layers=True)
-    except SubmissionFailed as failed:
-        fail_with(failed, student, configuration)
-    attempts = [_Attempt(v, m, r) for (v, m), r in zip(candidates, runs, strict=True)]
-    for attempt in attempts:
+    candidates = [options[0] for options in per_variant if options]
+    candidates += [option for options in per_variant for option in options[1:]]
+    seed = session.seed(student.exercise.id, configuration, *(["fill", "fresh"] if fresh else ["fill"]))
+    attempts: list[_Attempt] = []
+    sent = 0
+    for variant, mapping in candidates:
+        weights = alignment.student_weights(
+            mapping, variant.small_structure.weighted_layers, structure.weighted_layers, variant.weights, seed
+        )
+        size = sum(w.info.nbytes for w in weights.values())
+        if attempts and sent + size > settings.MAX_BEHAVIOUR_WEIGHT_BYTES:
+            break
+        sent += size
+        try:
+            run = student.run(configuration, facts.inputs, weights=weights, capture_layers=True)
+        except SubmissionFailed as failed:
+            fail_with(failed, student, configuration)
+        attempt = _Attempt(variant, mapping, run)
         if attempt.matches:
-            student.note(variant=attempt.facts.variant.id)
+            student.note(variant=variant.variant.id)
             if not fresh:
-                session.matched[(student.exercise.id, configuration)] = (
-                    attempt.facts.variant.id,
-                    attempt.mapping,
-                )
+                session.matched[key] = (variant.variant.id, mapping)
             return
+        attempts.append(attempt)
     _explain(student, structure, attempts, configuration, facts.probe_shape)
 
 
@@ -128,24 +129,20 @@ def _still_matches(
     variant alone, that mapping alone, no inspection (layers do not depend on the input
     size) and no layer outputs: one student run.
     """
-    import torch
 
     stored = reference.facts(configuration)
     fresh = reference.fresh_facts(configuration)
     variant = next(v for v in fresh.variants if v.variant.id == variant_id)
     try:
         structure = student.structure(configuration, stored.probe_shape)  # already asked
-        generator = torch.Generator().manual_seed(
-            student.session.seed(student.exercise.id, configuration, "fill", "fresh")
-        )
         weights = alignment.student_weights(
             mapping,
             variant.small_structure.weighted_layers,
             structure.weighted_layers,
             variant.weights,
-            generator,
+            student.session.seed(student.exercise.id, configuration, "fill", "fresh"),
         )
-        (run,) = student.run(configuration, fresh.inputs, weight_sets=[weights])
+        run = student.run(configuration, fresh.inputs, weights=weights)
     except SubmissionFailed:
         return False
     if close(run.tensor, variant.output):

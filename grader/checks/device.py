@@ -31,7 +31,7 @@ def runs_on_device(student: Student, reference: Reference, configuration: str = 
 
 
 def _on_meta(student: Student, configuration: str, shape: tuple[int, ...]) -> None:
-    (run,) = student.run(configuration, shape, device="meta")
+    run = student.run(configuration, shape, device="meta")
     if run.info.kind != "tensor":
         fail(f"forward returned a {run.info.type_name}, not a tensor.", hints=for_output(run.info))
     if run.info.device != "meta":
@@ -44,14 +44,15 @@ def _on_meta(student: Student, configuration: str, shape: tuple[int, ...]) -> No
 
 
 def _on_cuda(student: Student, configuration: str, inputs: object) -> None:
-    (cpu,) = student.run(configuration, inputs, device="cpu")
-    (gpu,) = student.run(configuration, inputs, device="cuda")
-    if gpu.tensor is None or gpu.tensor.device.type != "cuda":
-        where = "no tensor" if gpu.tensor is None else f"a tensor on {gpu.tensor.device}"
+    cpu = student.run(configuration, inputs, device="cpu")
+    gpu = student.run(configuration, inputs, device="cuda")
+    # The tensor crosses back to the judge's CPU; where forward made it is in its description.
+    if gpu.tensor is None or gpu.info.device != "cuda":
+        where = "no tensor" if gpu.tensor is None else f"a tensor on {gpu.info.device}"
         fail(f"With the module and input on CUDA, forward returned {where}.", hints=[DEVICE_HINT])
     if cpu.tensor is None or not close(gpu.tensor, cpu.tensor):
         detail = (
-            f"largest difference {largest_difference(gpu.tensor.cpu(), cpu.tensor):.3g}"
+            f"largest difference {largest_difference(gpu.tensor, cpu.tensor):.3g}"
             if cpu.tensor is not None and cpu.tensor.shape == gpu.tensor.shape
             else f"shape {shape_text(tuple(gpu.tensor.shape))}"
         )

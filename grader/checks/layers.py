@@ -43,6 +43,8 @@ def describe(layer: Layer) -> str:
         words.append(f"{config['in_channels']}→{config['out_channels']}")
     if "in_features" in config:
         words.append(f"{config['in_features']}→{config['out_features']}")
+    if "num_features" in config:
+        words.append(str(config["num_features"]))
     if "kernel_size" in config:
         kernel = config["kernel_size"]
         size = _pair(kernel)

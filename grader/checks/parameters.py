@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from grader.checks import alignment
+from grader.checks import alignment, stages
 from grader.checks.diff import applied_counts, layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.judge.session import ConfigurationFacts, Reference, Student
+from grader.judge.weights import Uniform, mix, noise
 from grader.sandbox.client import SubmissionFailed
-from grader.sandbox.messages import numel
+from grader.sandbox.messages import Structure, numel
 
 
 def count(student: Student, reference: Reference, configuration: str = "default") -> None:
@@ -29,7 +30,8 @@ def count(student: Student, reference: Reference, configuration: str = "default"
     where = f" with {', '.join(f'{k}={v}' for k, v in kwargs.items())}" if kwargs else ""
     fail(
         f"Your module{where} has {structure.parameter_count:,} parameters; expected {_accepted(counts)}.",
-        hints=for_structures(
+        hints=_stage_summary(student, structure, closest.structure, configuration)
+        + for_structures(
             structure,
             closest.structure,
             exercise=student.exercise,
@@ -42,6 +44,17 @@ def count(student: Student, reference: Reference, configuration: str = "default"
             applied=applied_counts(structure, closest.structure),
         ),
     )
+
+
+def _stage_summary(
+    student: Student, structure: Structure, reference: Structure, configuration: str
+) -> list[str]:
+    """Where a network's count differs, stage by stage (its stages are stated at the default
+    configuration's input size)."""
+    exercise = student.exercise
+    if exercise.configuration(configuration).input_shape != exercise.configuration("default").input_shape:
+        return []
+    return stages.summary(structure, reference, exercise)
 
 
 def _accepted(counts: dict[str, int]) -> str:
@@ -74,30 +87,23 @@ def _all_used(student: Student, facts: ConfigurationFacts, configuration: str, e
     params = [(layer.parameter_path(name), shape) for layer in suspects for name, shape in layer.params]
     if not params:
         return
-    generator = torch.Generator().manual_seed(
-        student.session.seed(student.exercise.id, configuration, "usage")
-    )
+    seed = student.session.seed(student.exercise.id, configuration, "usage")
     every = [
         (layer.parameter_path(name), shape) for layer in structure.layers for name, shape in layer.params
     ]
-    base = {path: torch.rand(shape, generator=generator) * 0.2 - 0.1 for path, shape in every}
-    perturbed = [
-        {**base, path: base[path] + 1.0 + torch.rand(shape, generator=generator)} for path, shape in params
-    ]
+    base = {path: noise(path, shape, seed) for path, shape in every}
     try:
-        runs = student.run(configuration, facts.inputs[:1], weight_sets=[base, *perturbed])
+        reference = student.run(configuration, facts.inputs[:1], weights=base).tensor
+        if reference is None:
+            return  # what forward returns is the other checks' business
+        unused = []
+        for path, shape in params:
+            moved = Uniform.of(path, shape, 1.0, 2.0, mix(seed, "moved", path))
+            found = student.run(configuration, facts.inputs[:1], weights={**base, path: moved}).tensor
+            if found is not None and found.shape == reference.shape and torch.equal(found, reference):
+                unused.append((path, shape))
     except SubmissionFailed as failed:
         fail_with(failed, student, configuration)
-    reference = runs[0].tensor
-    if reference is None:
-        return  # what forward returns is the other checks' business
-    unused = [
-        (path, shape)
-        for (path, shape), run in zip(params, runs[1:], strict=True)
-        if run.tensor is not None
-        and run.tensor.shape == reference.shape
-        and torch.equal(run.tensor, reference)
-    ]
     if not unused:
         return
     wasted = sum(numel(shape) for _, shape in unused)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader.checks import stages
 from grader.checks.diff import applied_counts, layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
@@ -39,7 +40,7 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
 def _confirm_on_real_input(student: Student, facts: ConfigurationFacts, configuration: str) -> None:
     """The meta-device shape is the child's word; a real output tensor is data."""
     try:
-        (run,) = student.run(configuration, facts.inputs)
+        run = student.run(configuration, facts.inputs)
     except SubmissionFailed as failed:
         fail_with(failed, student, configuration)
     found = None if run.tensor is None else tuple(run.tensor.shape)
@@ -73,6 +74,28 @@ def intermediate_shapes(student: Student, reference: Reference, configuration: s
                 hints=for_structures(structure, facts.variants[0].structure, exercise=student.exercise),
                 layers=layer_table(structure.called_layers, facts.variants[0].structure.called_layers),
             )
+
+
+def stage_shapes(student: Student, reference: Reference, configuration: str = "default") -> None:
+    """Each stage the statement names ends with its stated shape, in order (on meta)."""
+    facts = reference.facts(configuration)
+    structure = structure_or_fail(student, configuration)
+    why = stages.missing_stage(structure, student.exercise)
+    if why is None:
+        return
+    variant = nearest(structure, facts.variants, lambda v: v.structure)
+    fail(
+        why,
+        hints=stages.summary(structure, variant.structure, student.exercise)
+        + for_structures(
+            structure, variant.structure, exercise=student.exercise, variant=variant.variant.description
+        ),
+        layers=layer_table(
+            structure.called_layers,
+            variant.structure.called_layers,
+            applied=applied_counts(structure, variant.structure),
+        ),
+    )
 
 
 def _channel_hint(found: tuple[int, ...] | None, expected: tuple[int, ...]) -> list[str]:

@@ -24,6 +24,7 @@ from grader.facts import (
     hidden_seed,
     source_digest,
 )
+from grader.judge.weights import WeightSet, reference_weights
 from grader.sandbox.client import Launcher, RunOutput, Sandbox, SubmissionFailed
 from grader.sandbox.messages import Structure
 from grader.sandbox.protocol import Target
@@ -36,9 +37,9 @@ class VariantFacts:
     variant: Variant
     structure: Structure  # at the configuration's full input size, on meta
     small_structure: Structure  # at the small input size
-    weights: dict[str, Any]  # reference parameter path → tensor
+    weights: WeightSet  # reference parameter path → the judge's recipe for it
     output: Any
-    layer_outputs: dict[str, Any]
+    layer_outputs: dict[str, Any]  # every weighted layer's, or a prefix (frozen for a network)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,11 +98,15 @@ class JudgeSession:
         another's; one for all of a homework's reference, which is trusted (and a fork saved)."""
         key = (role, exercise.id if role == "student" else exercise.homework)
         if key not in self.sandboxes:
-            folder = self.submission if role == "student" else self.course.homework_of(exercise).reference_dir
+            homework = self.course.homework_of(exercise)
+            folder = self.submission if role == "student" else homework.reference_dir
+            # A network's requests move hundreds of megabytes: its exercise may allow more time.
+            allowed = [exercise] if role == "student" else homework.exercises
+            timeout_s = max([self.timeout_s, *(e.request_timeout_s or 0.0 for e in allowed)])
             self.sandboxes[key] = Sandbox(
                 launcher=self.launcher,
                 submission=folder,
-                timeout_s=self.timeout_s,
+                timeout_s=timeout_s,
                 memory_bytes=self.memory_bytes,
             )
         return self.sandboxes[key]
@@ -161,7 +166,7 @@ class Student:
         target = self.target(configuration)
         return self.session.structure("student", self.exercise, target, shape or config.input_shape)
 
-    def run(self, configuration: str, inputs: Any, **options: Any) -> list[RunOutput]:
+    def run(self, configuration: str, inputs: Any, **options: Any) -> RunOutput:
         sandbox = self.session.sandbox("student", self.exercise)
         return sandbox.run(self.target(configuration), inputs, **options)
 
@@ -188,6 +193,8 @@ class Reference:
                 with_reference = course.homework_of(self.exercise).has_reference
                 digest = source_digest(course, self.exercise) if with_reference else None
                 stored = FrozenFacts(self.exercise).load(configuration, digest=digest)
+                if stored is not None and stored.trimmed and with_reference:
+                    stored = None  # every layer's output, to name the first that differs
             if stored is None:
                 stored = self._stored(configuration, session.facts_seed, fresh=False)
             session.facts[key] = self._facts(configuration, stored)
@@ -235,7 +242,9 @@ class Reference:
                     variant=variant,
                     structure=stored.variants[variant.id].full,
                     small_structure=stored.variants[variant.id].small,
-                    weights=stored.variants[variant.id].weights,
+                    weights=reference_weights(
+                        stored.variants[variant.id].small.weighted_layers, stored.weights_seed
+                    ),
                     output=stored.variants[variant.id].output,
                     layer_outputs=stored.variants[variant.id].layers,
                 )
@@ -257,6 +266,7 @@ class Reference:
             probe_shape(config.small_input_shape, material, grow=fresh),
             torch.Generator().manual_seed(seed(self.exercise.id, configuration, "input")),
         )
+        weights_seed = seed(self.exercise.id, configuration, "weights")
         variants: dict[str, VariantRecord] = {}
         for variant in self.exercise.variants:
             target = Target(module=self.exercise.module, builder=variant.builder, kwargs=config.kwargs)
@@ -268,19 +278,20 @@ class Reference:
                     if fresh
                     else session.structure("reference", self.exercise, target, config.input_shape)
                 )
-                generator = torch.Generator().manual_seed(seed(self.exercise.id, configuration, "weights"))
-                weights = _reference_weights(small, generator)
-                (run,) = session.sandbox("reference", self.exercise).run(
-                    target, inputs, weight_sets=[weights], capture_layers=True
+                run = session.sandbox("reference", self.exercise).run(
+                    target,
+                    inputs,
+                    weights=reference_weights(small.weighted_layers, weights_seed),
+                    capture_layers=True,
                 )
             except SubmissionFailed as failed:
                 raise RuntimeError(
                     f"the reference {variant.builder} for {self.exercise.id} failed: {failed}"
                 ) from None
             variants[variant.id] = VariantRecord(
-                full=full, small=small, weights=weights, output=run.tensor, layers=run.layers or {}
+                full=full, small=small, output=run.tensor, layers=run.layers or {}
             )
-        return StoredFacts(inputs=inputs, variants=variants)
+        return StoredFacts(inputs=inputs, weights_seed=weights_seed, variants=variants)
 
 
 def probe_shape(documented: tuple[int, ...], facts_seed: str, *, grow: bool = False) -> tuple[int, ...]:
@@ -320,19 +331,3 @@ def probe_input(shape: tuple[int, ...], generator: Any) -> Any:
 def _seed(material: str, *parts: object) -> int:
     text = "/".join([material, *map(str, parts)])
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
-
-
-def _reference_weights(structure: Structure, generator: Any) -> dict[str, Any]:
-    """Uniform in ±1/√fan_in, like PyTorch's default init, but chosen by the judge."""
-    import torch
-
-    weights = {}
-    for layer in structure.weighted_layers:
-        fan_in = 1
-        for _, shape in layer.params[:1]:
-            for size in shape[1:]:
-                fan_in *= size
-        bound = 1.0 / max(fan_in, 1) ** 0.5
-        for name, shape in layer.params:
-            weights[layer.parameter_path(name)] = (torch.rand(shape, generator=generator) * 2 - 1) * bound
-    return weights

@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +30,10 @@ from torch.overrides import TorchFunctionMode
 
 from grader import failures, settings
 from grader.failures import FailureKind
-from grader.sandbox import isolation
-from grader.sandbox.messages import Layer, Op, OutputInfo, Structure
-from grader.sandbox.protocol import (
-    Message,
-    ProtocolError,
-    Target,
-    blob_to_tensor,
-    expect,
-    receive_message,
-    send_message,
-    tensor_to_blob,
-)
+from grader.sandbox import isolation, tensors
+from grader.sandbox.messages import Call, Layer, Op, OutputInfo, Structure
+from grader.sandbox.protocol import Message, ProtocolError, Target, expect, receive_message, send_message
+from grader.sandbox.tensors import DTYPE_BYTES, Dense, TensorInfo, dtype_name
 
 _CONFIG_ATTRIBUTES = (
     "in_channels",
@@ -129,12 +122,14 @@ def serve(sock: socket.socket, submission: Path) -> None:
             request = receive_message(sock)
         except (EOFError, ConnectionError):
             return
-        reply = child.handle(request)
+        reply, outputs = child.handle(request, lambda: receive_message(sock))
         # Student code may have closed or replaced them; what it printed is its own business.
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
-        send_message(sock, reply)
+        send_message(sock, Message({**reply.header, **tensors.stream_header(outputs)}))
+        for frame in tensors.frames(outputs, reply.header.get("id")):
+            send_message(sock, frame)
 
 
 class _Child:
@@ -146,23 +141,26 @@ class _Child:
         # Relative paths in student code mean their own folder, as when they run it.
         os.chdir(self.submission)
 
-    def handle(self, request: Message) -> Message:
+    def handle(
+        self, request: Message, next_frame: Callable[[], Message]
+    ) -> tuple[Message, list[tensors.TensorSource]]:
+        """The reply to one request, and the tensors whose frames follow it."""
         request_id = request.header.get("id")
         try:
             op = expect(request.header.get("op"), str, "op")
             if op == "inspect":
-                result, blobs = self.inspect(request)
+                result, outputs = self.inspect(request), []
             elif op == "run":
-                result, blobs = self.run(request)
+                result, outputs = self.run(request, next_frame)
             elif op == "ping":
-                result, blobs = {}, ()
+                result, outputs = {}, []
             else:
                 raise ProtocolError(f"unknown op {op!r}")
         except StudentCodeError as error:
-            return Message({"id": request_id, "ok": False, "error": error.to_json()})
+            return Message({"id": request_id, "ok": False, "error": error.to_json()}), []
         except ProtocolError as error:
             bad = StudentCodeError(FailureKind.BAD_REQUEST, f"bad request: {error}")
-            return Message({"id": request_id, "ok": False, "error": bad.to_json()})
+            return Message({"id": request_id, "ok": False, "error": bad.to_json()}), []
         except Exception as error:
             # The grader's code in this process failed outside student code. Said as it is;
             # student code that ran here before may be what broke it.
@@ -174,16 +172,17 @@ class _Child:
                 f"{ran}, the grader's code in the same process failed: "
                 f"{type(error).__name__}: {str(error)[:500]}{place}",
             )
-            return Message({"id": request_id, "ok": False, "error": failed.to_json()})
-        return Message({"id": request_id, "ok": True, "result": result}, tuple(blobs))
+            return Message({"id": request_id, "ok": False, "error": failed.to_json()}), []
+        return Message({"id": request_id, "ok": True, "result": result}), outputs
 
-    def inspect(self, request: Message) -> tuple[dict[str, Any], tuple[bytes, ...]]:
+    def inspect(self, request: Message) -> dict[str, Any]:
         """Build, move to meta, run forward on an input of the given shape."""
         target = Target.from_json(request.header.get("target"))
         shape = [expect(v, int, "input_shape") for v in request.header.get("input_shape", [])]
-        module = self.build(target)
+        # The values a module is built with never matter on meta: torch's initialisers are
+        # skipped (a VGG16 builds in milliseconds instead of a second).
+        module = self.build(target, initialise=False)
         layers = _layer_table(module)
-        recorder = _OpRecorder()
         with self.student_code("forward"):
             lazy = _lazy_to_meta(module)
             module = module.to("meta")
@@ -194,6 +193,7 @@ class _Child:
                 self.materialise(module, torch.empty(shape))
             with self.student_code("forward"), torch.no_grad(), _LayerHooks(module, layers) as hooks:
                 inputs = torch.empty(shape)
+                recorder = _OpRecorder(lambda: len(hooks.calls))
                 with recorder:
                     output = module(inputs)
         structure = Structure(
@@ -201,58 +201,67 @@ class _Child:
             layers=tuple(hooks.layers()),
             parameter_count=_parameter_count(module),
             ops=tuple(recorder.ops),
+            calls=tuple(hooks.calls),
+            classes=_classes(module),
         )
-        return structure.to_json(), ()
+        return structure.to_json()
 
-    def run(self, request: Message) -> tuple[dict[str, Any], list[bytes]]:
-        """Build, load each weight set, run forward in eval mode, return outputs."""
+    def run(
+        self, request: Message, next_frame: Callable[[], Message]
+    ) -> tuple[dict[str, Any], list[tensors.TensorSource]]:
+        """Build, load the weight set, run forward in eval mode, return the output.
+
+        The input and the weights follow the request in frames (grader/sandbox/tensors.py);
+        each piece of a weight is copied where it belongs as it arrives, so a network's
+        weights are never held twice. Whatever fails, every frame is read before the reply.
+        """
         header = request.header
         target = Target.from_json(header.get("target"))
         device = expect(header.get("device", "cpu"), str, "device")
         capture = bool(header.get("capture_layers", False))
-        weight_blobs = request.blobs[1:]
-        module = self.build(target)
-        module.eval()
-        blobs: list[bytes] = []
-        outputs: list[dict[str, Any]] = []
+        infos = tensors.announced(header, max_bytes=settings.MAX_REQUEST_TENSOR_BYTES)
         if device == "meta":
             shape = [expect(v, int, "input_shape") for v in header.get("input_shape", [])]
+            module = self.build(target, initialise=False)
+            module.eval()
             with self.student_code("forward"):
                 # Lazy layers get their shapes in this forward, on meta like the rest.
                 _lazy_to_meta(module)
                 module = module.to("meta")
                 with torch.no_grad():
                     output = module(torch.empty(shape, device="meta"))
-            return {"outputs": [{"info": _describe_output(output).to_json()}]}, []
-        inputs = blob_to_tensor(request.blobs[0])
-        if not isinstance(inputs, torch.Tensor):
-            raise ProtocolError("input is not a tensor")
-        # On the CPU before any move (a lazy layer moved first would become an empty tensor)
-        # and before the weights are loaded, so that their shapes exist. In eval mode: a first
-        # forward in training mode would update a lazy batch norm's running statistics.
-        self.materialise(module, inputs.to("cpu"))
+            return {"info": _describe_output(output).to_json()}, []
+        if not infos or infos[0].name != "input":
+            raise ProtocolError("a run needs its input first")
+        request_id = header.get("id")
+        try:
+            # With a weight set every parameter is the judge's: torch's initialisers are skipped.
+            module = self.build(target, initialise=len(infos) == 1)
+            module.eval()
+        except StudentCodeError:
+            tensors.receive(next_frame, infos, request_id, _Discard())
+            raise
+        sink = _RunSink(self, module, infos)
+        tensors.receive(next_frame, infos, request_id, sink)
+        if sink.error is not None:
+            raise sink.error
+        inputs = sink.inputs()
         if device.startswith("cuda"):
             # The reference ran in float32 on the CPU; TensorFloat-32, cuDNN's default for
             # convolutions, keeps 10 bits of mantissa and would differ by far more than RTOL.
             torch.backends.cudnn.allow_tf32 = False
             torch.backends.cuda.matmul.allow_tf32 = False
         layers = _layer_table(module)
-        for weights_blob in weight_blobs or [b""]:
-            if weights_blob:
-                self.load_weights(module, blob_to_tensor(weights_blob))
-            with self.student_code("forward"):
-                module = module.to(device)
-                with torch.no_grad(), _LayerHooks(module, layers, capture=capture) as hooks:
-                    output = module(inputs.to(device))
-            entry: dict[str, Any] = {"info": _describe_output(output).to_json()}
-            if isinstance(output, torch.Tensor):
-                entry["output_blob"] = len(blobs)
-                blobs.append(tensor_to_blob(output.detach().clone()))
-            if capture:
-                entry["layers_blob"] = len(blobs)
-                blobs.append(tensor_to_blob(hooks.captured))
-            outputs.append(entry)
-        return {"outputs": outputs}, blobs
+        with self.student_code("forward"):
+            module = module.to(device)
+            with torch.no_grad(), _LayerHooks(module, layers, capture=capture) as hooks:
+                output = module(inputs.to(device))
+        result: dict[str, Any] = {"info": _describe_output(output).to_json()}
+        outputs: list[tensors.TensorSource] = []
+        if _crossable(output):
+            outputs.append(Dense.of("output", output))
+        outputs += [Dense.of(f"layer:{path}", value) for path, value in hooks.captured.items()]
+        return result, outputs
 
     def materialise(self, module: nn.Module, inputs: torch.Tensor) -> None:
         """Give lazy layers (nn.LazyConv2d, nn.LazyLinear…) their shapes with a first forward.
@@ -277,10 +286,12 @@ class _Child:
                 "calls them: call every layer in forward, or remove the ones it does not use.",
             )
 
-    def build(self, target: Target) -> nn.Module:
+    def build(self, target: Target, *, initialise: bool = True) -> nn.Module:
         builder = self.load_builder(target)
         torch.manual_seed(target.seed)
-        with self.student_code("build"):
+        with self.student_code("build"), contextlib.ExitStack() as stack:
+            if not initialise:
+                stack.enter_context(_skipped_initialisers())
             built = builder(**target.kwargs)
         if isinstance(built, nn.Module):
             return built
@@ -319,21 +330,6 @@ class _Child:
                 "keep the name and signature from student_template/.",
             )
         return builder
-
-    def load_weights(self, module: nn.Module, weights: Any) -> None:
-        if not isinstance(weights, dict):
-            raise ProtocolError("weights are not a dict")
-        slots = dict(module.named_parameters())
-        slots.update(module.named_buffers())
-        with torch.no_grad():
-            for path, value in weights.items():
-                slot = slots.get(path)
-                if slot is None or not isinstance(value, torch.Tensor) or slot.shape != value.shape:
-                    raise StudentCodeError(
-                        FailureKind.LOAD_WEIGHTS_FAILED,
-                        f"could not load a tensor into parameter {path!r}",
-                    )
-                slot.copy_(value)
 
     @contextlib.contextmanager
     def student_code(self, stage: str):
@@ -427,6 +423,140 @@ class _Child:
             return str(Path(filename).resolve().relative_to(self.submission))
         except (ValueError, OSError):
             return Path(filename).name
+
+
+class _Discard:
+    """Reads the frames of a request that can no longer be served, so the stream stays in step."""
+
+    def accept(self, index: int, start: int, piece: Any) -> None:
+        pass
+
+
+class _RunSink:
+    """The input of a run, then its weights, each piece copied into the module as it arrives."""
+
+    def __init__(self, child: _Child, module: nn.Module, infos: tuple[TensorInfo, ...]) -> None:
+        self.child = child
+        self.module = module
+        self.infos = infos
+        self.input = torch.empty(infos[0].numel, dtype=tensors.torch_dtype(infos[0].dtype))
+        self.slots: dict[str, torch.Tensor] | None = None
+        self.error: StudentCodeError | None = None
+
+    def inputs(self) -> torch.Tensor:
+        if self.slots is None:
+            self.prepare()  # a run without weights still gives lazy layers their shapes
+            if self.error is not None:
+                raise self.error
+        return self.input.view(self.infos[0].shape)
+
+    def accept(self, index: int, start: int, piece: Any) -> None:
+        if self.error is not None:
+            return
+        if index == 0:
+            self.input[start : start + piece.numel()] = piece
+            return
+        if self.slots is None:
+            self.prepare()
+        if self.error is None:
+            self.load(self.infos[index], start, piece)
+
+    def prepare(self) -> None:
+        # Lazy layers get their shapes on the CPU before any move (a lazy layer moved first
+        # would become an empty tensor) and before the weights load, so that these have
+        # somewhere to go. In eval mode: a first forward in training mode would update a lazy
+        # batch norm's running statistics.
+        try:
+            self.child.materialise(self.module, self.input.view(self.infos[0].shape))
+        except StudentCodeError as error:
+            self.error = error
+            self.slots = {}
+            return
+        slots = dict(self.module.named_parameters())
+        slots.update(self.module.named_buffers())
+        with torch.no_grad():
+            for tensor in slots.values():
+                if not tensor.is_contiguous():
+                    tensor.data = tensor.data.contiguous()
+        self.slots = slots
+
+    def load(self, info: TensorInfo, start: int, piece: torch.Tensor) -> None:
+        slot = (self.slots or {}).get(info.name)
+        if slot is None or tuple(slot.shape) != info.shape or not slot.is_floating_point():
+            self.error = StudentCodeError(
+                FailureKind.LOAD_WEIGHTS_FAILED, f"could not load a tensor into parameter {info.name!r}"
+            )
+            return
+        with torch.no_grad():
+            slot.view(-1)[start : start + piece.numel()].copy_(piece)
+
+
+def _crossable(output: Any) -> bool:
+    """A dense tensor of a plain element type can be sent back; anything else is described."""
+    return (
+        isinstance(output, torch.Tensor)
+        and output.layout == torch.strided
+        and not output.is_meta
+        and dtype_name(output.dtype) in DTYPE_BYTES
+    )
+
+
+#: torch.nn.init's functions, skipped while a module whose values will not matter is built.
+_INITIALISERS = (
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "dirac_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "orthogonal_",
+    "sparse_",
+)
+
+
+@contextlib.contextmanager
+def _skipped_initialisers():
+    saved = {name: getattr(nn.init, name) for name in _INITIALISERS if hasattr(nn.init, name)}
+
+    def skip(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+        return tensor
+
+    for name in saved:
+        setattr(nn.init, name, skip)
+    try:
+        yield
+    finally:
+        for name, function in saved.items():
+            setattr(nn.init, name, function)
+
+
+def _statistics(layer: nn.Module) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """A normalisation layer's running statistics, which the judge chooses like its weights.
+
+    Only torch's own (BatchNorm, InstanceNorm with running stats): a buffer a student
+    registers is part of what the module computes, and stays as built.
+    """
+    if not isinstance(layer, nn.modules.batchnorm._NormBase):
+        return ()
+    return tuple(
+        (name, tuple(int(s) for s in buffer.shape))
+        for name, buffer in layer.named_buffers(recurse=False)
+        if name in ("running_mean", "running_var")
+        and buffer is not None
+        and not isinstance(buffer, UninitializedTensorMixin)
+    )
+
+
+def _classes(module: nn.Module) -> tuple[str, ...]:
+    """The classes the module is made of, by where they are defined (for a course's policy)."""
+    names = {f"{type(sub).__module__}.{type(sub).__qualname__}" for sub in module.modules()}
+    return tuple(sorted(names)[: settings.MAX_LAYERS])
 
 
 def _out_of_memory(error: BaseException) -> bool:
@@ -524,7 +654,8 @@ class _LayerHooks:
         self.table = table
         self.capture = capture
         self.order: list[str] = []
-        self.calls: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+        self.calls: list[Call] = []
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.captured: dict[str, torch.Tensor] = {}
         self.handles: list[Any] = []
@@ -541,20 +672,24 @@ class _LayerHooks:
 
     def before(self, sub: nn.Module, args: Any) -> None:
         path = self.paths[id(sub)]
-        if path not in self.calls:
+        if path not in self.counts:
             self.order.append(path)
-        self.calls[path] = self.calls.get(path, 0) + 1
+        self.counts[path] = self.counts.get(path, 0) + 1
 
     def after(self, sub: nn.Module, args: Any, output: Any) -> None:
         path = self.paths[id(sub)]
-        if path in self.shapes or not isinstance(output, torch.Tensor):
+        shape = tuple(int(s) for s in output.shape) if isinstance(output, torch.Tensor) else None
+        if len(self.calls) < settings.MAX_CALLS:
+            self.calls.append(Call(path=path, shape=shape))
+        if path in self.shapes or shape is None:
             return
-        self.shapes[path] = tuple(int(s) for s in output.shape)
-        if self.capture:
+        self.shapes[path] = shape
+        # Only layers with parameters: their outputs are what a difference is explained by.
+        if self.capture and any(True for _ in sub.parameters(False)) and _crossable(output):
             self.captured[path] = output.detach().to("cpu").clone()
 
     def layers(self) -> list[Layer]:
-        uncalled = [path for path in self.table if path not in self.calls]
+        uncalled = [path for path in self.table if path not in self.counts]
         result = []
         for path in self.order + uncalled:
             sub = self.table[path]
@@ -569,7 +704,8 @@ class _LayerHooks:
                     ),
                     config=_config(sub),
                     output_shape=self.shapes.get(path),
-                    calls=self.calls.get(path, 0),
+                    calls=self.counts.get(path, 0),
+                    buffers=_statistics(sub),
                 )
             )
         return result
@@ -578,9 +714,10 @@ class _LayerHooks:
 class _OpRecorder(TorchFunctionMode):
     """Records tensor-producing torch calls, for hints such as cat on the wrong dim."""
 
-    def __init__(self) -> None:
+    def __init__(self, position: Callable[[], int] = lambda: 0) -> None:
         super().__init__()
         self.ops: list[Op] = []
+        self.position = position
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -595,6 +732,7 @@ class _OpRecorder(TorchFunctionMode):
                     name=name,
                     shape=tuple(int(s) for s in result.shape),
                     dim=dim if isinstance(dim, int) else None,
+                    after=self.position(),
                 )
             )
         return result

@@ -32,19 +32,11 @@ from grader.failures import (
     file_size_message,
     timeout_message,
 )
-from grader.sandbox import isolation
+from grader.sandbox import isolation, tensors
 from grader.sandbox.capture import OutputCapture
 from grader.sandbox.messages import OutputInfo, Structure
-from grader.sandbox.protocol import (
-    Message,
-    ProtocolError,
-    Target,
-    blob_to_tensor,
-    expect,
-    receive_message,
-    send_message,
-    tensor_to_blob,
-)
+from grader.sandbox.protocol import Message, ProtocolError, Target, expect, frame_bytes, receive_message
+from grader.sandbox.tensors import Dense, TensorSource
 from grader.sandbox.zygote import ExitStatus, Zygote, wait_for
 
 
@@ -58,7 +50,8 @@ class SubmissionFailed(Exception):
 
 @dataclass(frozen=True, kw_only=True)
 class RunOutput:
-    """One forward pass: what it returned, the tensor if any, and captured layer outputs."""
+    """One forward pass: what it returned, the tensor if any (on the CPU; ``info.device`` says
+    where it was made), and captured outputs of the layers that hold parameters."""
 
     info: OutputInfo
     tensor: Any = None
@@ -197,7 +190,7 @@ class Sandbox:
         self.answered_modules: set[str] = set()
 
     def inspect(self, target: Target, input_shape: tuple[int, ...]) -> Structure:
-        reply = self.call(target, {"op": "inspect", "input_shape": list(input_shape)})
+        reply, _ = self.call(target, {"op": "inspect", "input_shape": list(input_shape)})
         try:
             return Structure.from_json(reply.header.get("result"))
         except ProtocolError as error:
@@ -208,59 +201,46 @@ class Sandbox:
         target: Target,
         inputs: Any,
         *,
-        weight_sets: list[dict[str, Any]] | None = None,
+        weights: dict[str, TensorSource] | None = None,
         device: str = "cpu",
         capture_layers: bool = False,
-    ) -> list[RunOutput]:
-        """Forward ``inputs`` once per weight set (or once, as built)."""
+    ) -> RunOutput:
+        """Forward ``inputs`` once, with one weight set (every tensor the judge's) or as built.
+
+        ``inputs`` is a shape on the meta device. The input and the weights follow the
+        request in bounded frames; the reply's tensors come back the same way.
+        """
         header: dict[str, Any] = {"op": "run", "device": device, "capture_layers": capture_layers}
-        blobs: list[bytes] = []
+        sources: list[TensorSource] = []
         if device == "meta":
             header["input_shape"] = list(inputs)
-            blobs.append(b"")
         else:
-            blobs.append(tensor_to_blob(inputs))
-            blobs.extend(tensor_to_blob(weights) for weights in weight_sets or [])
-        reply = self.call(target, header, blobs)
+            sources = [Dense.of("input", inputs)]
+            sources += [source for _, source in sorted((weights or {}).items())]
+            if any(source.info.name != name for name, source in (weights or {}).items()):
+                raise ValueError("a weight is filed under another name than its own")
+        reply, outputs = self.call(target, header, sources)
         try:
-            return self._outputs(reply, device)
-        except (ProtocolError, RuntimeError, ValueError, TypeError, IndexError) as error:
+            info = OutputInfo.from_json(expect(reply.header.get("result"), dict, "result").get("info"))
+        except ProtocolError as error:
             raise self._protocol_failure(str(error)) from None
+        layers = {
+            name.removeprefix("layer:"): value for name, value in outputs.items() if name.startswith("layer:")
+        }
+        return RunOutput(info=info, tensor=outputs.get("output"), layers=layers if capture_layers else None)
 
-    def _outputs(self, reply: Message, device: str) -> list[RunOutput]:
-        import torch
-
-        result = expect(reply.header.get("result"), dict, "result")
-        outputs = []
-        for item in expect(result.get("outputs"), list, "outputs"):
-            entry = expect(item, dict, "output")
-            info = OutputInfo.from_json(entry.get("info"))
-            tensor = layers = None
-            if "output_blob" in entry:
-                # Left on the device it came from, so the device check can see where it ran.
-                tensor = blob_to_tensor(reply.blobs[expect(entry["output_blob"], int, "blob")])
-                if not isinstance(tensor, torch.Tensor) or tensor.layout != torch.strided:
-                    raise ProtocolError("output blob is not a dense tensor")
-            if "layers_blob" in entry:
-                layers = blob_to_tensor(
-                    reply.blobs[expect(entry["layers_blob"], int, "blob")], map_location="cpu"
-                )
-                if not isinstance(layers, dict) or not all(
-                    isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in layers.items()
-                ):
-                    raise ProtocolError("layer outputs are not a dict of tensors")
-            outputs.append(RunOutput(info=info, tensor=tensor, layers=layers))
-        return outputs
-
-    def call(self, target: Target, header: dict[str, Any], blobs: Sequence[bytes] = ()) -> Message:
+    def call(
+        self, target: Target, header: dict[str, Any], sources: Sequence[TensorSource] = ()
+    ) -> tuple[Message, dict[str, Any]]:
+        """Ask the child; its reply, and the tensors that followed it (by name)."""
         key = self._target_key(target)
         for cached in (self.fatal.get(key), self.fatal.get(target.module)):
             if cached is not None:
                 raise SubmissionFailed(cached)
         request_id = next(self.ids)
-        request = Message({**header, "id": request_id, "target": target.to_json()}, tuple(blobs))
+        header = {**header, **tensors.stream_header(sources), "id": request_id, "target": target.to_json()}
         try:
-            reply = self._exchange(request)
+            reply, outputs = self._exchange(Message(header), sources)
         except SubmissionFailed as failed:
             self.fatal[key] = failed.failure
             # A hang is not retried with other arguments either: one timeout per exercise.
@@ -272,17 +252,28 @@ class Sandbox:
         self.answered_modules.add(target.module)
         if reply.header.get("ok") is not True:
             raise SubmissionFailed(self._child_error(reply.header.get("error")))
-        return reply
+        return reply, outputs
 
-    def _exchange(self, request: Message) -> Message:
+    def _exchange(self, request: Message, sources: Sequence[TensorSource]) -> tuple[Message, dict[str, Any]]:
         if self.child is None:
             self.child = self.launcher.start(submission=self.submission, memory_bytes=self.memory_bytes)
         child = self.child
         deadline = time.monotonic() + self.timeout_s
         try:
-            send_message(child.sock, request)
+            self._send(child, request, deadline)
+            for frame in tensors.frames(sources, request.header["id"]):
+                self._send(child, frame, deadline)
             self._await_reply(child, deadline)
             reply = receive_message(child.sock, deadline=deadline)
+            outputs: dict[str, Any] = {}
+            if reply.header.get("ok") is True and reply.header.get("id") == request.header["id"]:
+                outputs = tensors.receive_dense(
+                    child.sock,
+                    reply.header,
+                    reply.header["id"],
+                    deadline=deadline,
+                    max_bytes=settings.MAX_REPLY_TENSOR_BYTES,
+                )
         except TimeoutError:
             self._kill()
             raise self._failed(child, FailureKind.TIMEOUT, timeout_message(self.timeout_s)) from None
@@ -294,7 +285,30 @@ class Sandbox:
             raise self._protocol_failure(str(error)) from None
         # Everything printed before the reply was sent is in the pipe by now.
         child.capture.drain()
-        return reply
+        return reply, outputs
+
+    @staticmethod
+    def _send(child: ChildProcess, message: Message, deadline: float) -> None:
+        """Send one frame, draining the child's output meanwhile: a child that prints while
+        the judge sends a network's weights must not block the pipe it would have to read."""
+        data = memoryview(frame_bytes(message))
+        child.sock.setblocking(False)
+        try:
+            while data:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the child did not take the request before the deadline")
+                watched = [] if child.capture.ended else [child.capture]
+                readable, writable, _ = select.select(watched, [child.sock], [], remaining)
+                if child.capture in readable:
+                    child.capture.drain()
+                if writable:
+                    try:
+                        data = data[child.sock.send(data) :]
+                    except BlockingIOError:
+                        continue
+        finally:
+            child.sock.setblocking(True)
 
     @staticmethod
     def _await_reply(child: ChildProcess, deadline: float) -> None:

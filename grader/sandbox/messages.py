@@ -53,6 +53,8 @@ class Layer:
     config: dict[str, Any]
     output_shape: Shape | None
     calls: int
+    # Floating-point buffers (a BatchNorm's running statistics): the judge chooses them too.
+    buffers: tuple[tuple[str, Shape], ...] = ()
 
     @property
     def parameter_count(self) -> int:
@@ -71,24 +73,32 @@ class Layer:
             "config": self.config,
             "output_shape": None if self.output_shape is None else list(self.output_shape),
             "calls": self.calls,
+            "buffers": [[name, list(shape)] for name, shape in self.buffers],
         }
 
     @classmethod
     def from_json(cls, data: Any) -> Layer:
         obj = expect(data, dict, "layer")
-        params = []
-        for item in expect(obj.get("params"), list, "layer.params"):
-            name, shape = expect(item, list, "layer.params[]")
-            params.append((expect(name, str, "param name"), _shape(shape, "param shape")))
         return cls(
             path=expect(obj.get("path"), str, "layer.path"),
             type=expect(obj.get("type"), str, "layer.type"),
             class_name=expect(obj.get("class_name"), str, "layer.class_name"),
-            params=tuple(params),
+            params=_named_shapes(obj.get("params"), "layer.params"),
             config=_scalar_dict(obj.get("config", {}), "layer.config"),
             output_shape=_optional_shape(obj.get("output_shape"), "layer.output_shape"),
             calls=expect(obj.get("calls"), int, "layer.calls"),
+            buffers=_named_shapes(obj.get("buffers", []), "layer.buffers"),
         )
+
+
+def _named_shapes(value: Any, what: str) -> tuple[tuple[str, Shape], ...]:
+    named = []
+    for item in expect(value, list, what):
+        pair = expect(item, list, f"{what}[]")
+        if len(pair) != 2:
+            raise ProtocolError(f"{what}[]: expected [name, shape]")
+        named.append((expect(pair[0], str, f"{what} name"), _shape(pair[1], f"{what} shape")))
+    return tuple(named)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,9 +108,11 @@ class Op:
     name: str
     shape: Shape
     dim: int | None = None
+    # How many layer calls (``Structure.calls``) came before it: where it ran among them.
+    after: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "shape": list(self.shape), "dim": self.dim}
+        return {"name": self.name, "shape": list(self.shape), "dim": self.dim, "after": self.after}
 
     @classmethod
     def from_json(cls, data: Any) -> Op:
@@ -110,7 +122,26 @@ class Op:
             name=expect(obj.get("name"), str, "op.name"),
             shape=_shape(obj.get("shape"), "op.shape"),
             dim=None if dim is None else expect(dim, int, "op.dim"),
+            after=expect(obj.get("after", 0), int, "op.after"),
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Call:
+    """One call of a layer during forward, in order: a reused layer appears once per call."""
+
+    path: str
+    shape: Shape | None
+
+    def to_json(self) -> list[Any]:
+        return [self.path, None if self.shape is None else list(self.shape)]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Call:
+        items = expect(data, list, "call")
+        if len(items) != 2:
+            raise ProtocolError("call: expected [path, shape]")
+        return cls(path=expect(items[0], str, "call.path"), shape=_optional_shape(items[1], "call.shape"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,6 +184,9 @@ class Structure:
     layers: tuple[Layer, ...]
     parameter_count: int
     ops: tuple[Op, ...] = field(default=())
+    # Every layer call in order, and the classes the built module is made of ("module.Class").
+    calls: tuple[Call, ...] = field(default=())
+    classes: tuple[str, ...] = field(default=())
 
     @property
     def called_layers(self) -> tuple[Layer, ...]:
@@ -169,6 +203,8 @@ class Structure:
             "layers": [layer.to_json() for layer in self.layers],
             "parameter_count": self.parameter_count,
             "ops": [op.to_json() for op in self.ops],
+            "calls": [call.to_json() for call in self.calls],
+            "classes": list(self.classes),
         }
 
     @classmethod
@@ -176,11 +212,20 @@ class Structure:
         obj = expect(data, dict, "structure")
         layers = expect(obj.get("layers"), list, "structure.layers")
         ops = expect(obj.get("ops", []), list, "structure.ops")
-        if len(layers) > settings.MAX_LAYERS or len(ops) > settings.MAX_OPS:
-            raise ProtocolError("structure: too many layers or ops")
+        calls = expect(obj.get("calls", []), list, "structure.calls")
+        classes = expect(obj.get("classes", []), list, "structure.classes")
+        if (
+            len(layers) > settings.MAX_LAYERS
+            or len(ops) > settings.MAX_OPS
+            or len(calls) > settings.MAX_CALLS
+            or len(classes) > settings.MAX_LAYERS
+        ):
+            raise ProtocolError("structure: too many layers, ops, calls or classes")
         return cls(
             output=OutputInfo.from_json(obj.get("output")),
             layers=tuple(Layer.from_json(layer) for layer in layers),
             parameter_count=expect(obj.get("parameter_count"), int, "parameter_count"),
             ops=tuple(Op.from_json(op) for op in ops),
+            calls=tuple(Call.from_json(call) for call in calls),
+            classes=tuple(expect(name, str, "structure.classes[]") for name in classes),
         )

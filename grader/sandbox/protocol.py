@@ -64,15 +64,22 @@ class Message:
     blobs: tuple[bytes, ...] = ()
 
 
-def send_message(sock: socket.socket, message: Message) -> None:
+def frame_bytes(message: Message) -> bytes:
+    """The bytes of one frame, refused when it exceeds the caps the receiver enforces."""
     header = dict(message.header)
     header["blob_sizes"] = [len(b) for b in message.blobs]
     raw = json.dumps(header, separators=(",", ":")).encode()
     if len(raw) > settings.MAX_HEADER_BYTES:
         raise ProtocolError(f"header of {len(raw)} bytes exceeds the cap")
-    sock.sendall(_LENGTH.pack(len(raw)) + raw)
-    for blob in message.blobs:
-        sock.sendall(blob)
+    if len(message.blobs) > settings.MAX_BLOBS or any(
+        len(b) > settings.MAX_BLOB_BYTES for b in message.blobs
+    ):
+        raise ProtocolError("a frame's blobs exceed the caps")
+    return b"".join([_LENGTH.pack(len(raw)), raw, *message.blobs])
+
+
+def send_message(sock: socket.socket, message: Message) -> None:
+    sock.sendall(frame_bytes(message))
 
 
 def receive_message(sock: socket.socket, *, deadline: float | None = None) -> Message:
