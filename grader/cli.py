@@ -30,6 +30,7 @@ from grader.report.gradescope import gradescope_results, gradescope_unstarted
 from grader.report.json_report import write_text
 from grader.report.model import Report
 from grader.report.terminal import render, render_batch
+from grader.scaffold import ScaffoldedExercise, new_exercise
 from grader.ship import classroom_starter, gradescope_autograder
 from grader.submission import UsageError
 
@@ -40,14 +41,17 @@ _BATCH_DEFAULTS = grade_batch.__kwdefaults__
 course_option = click.option(
     "--course",
     "course_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    # Resolved: the judge runs in a folder of its own, where a relative path means another place.
+    type=click.Path(path_type=Path, file_okay=False, resolve_path=True),
     default=settings.DEFAULT_COURSE_DIR,
     help="The course folder holding assignments/ (and reference/, for instructors).",
 )
 
 
-def homework_option(help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    return click.option("--homework", "-H", "homework", metavar="NAME", help=help)
+def homework_option(
+    help: str, *, required: bool = False
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option("--homework", "-H", "homework", metavar="NAME", required=required, help=help)
 
 
 @contextlib.contextmanager
@@ -250,6 +254,49 @@ def freeze_command(homework: str | None, assignments: tuple[str, ...], course_di
             f"{exercise.id}: {', '.join(exercise.configurations)} → "
             f"{len(exercise.files)} files, {exercise.size_bytes / 1024:.0f} KiB"
         )
+
+
+@main.command("new")
+@click.argument("exercise", metavar="EXERCISE")
+@homework_option("The homework the exercise joins (assignments/NAME/).", required=True)
+@course_option
+def new_command(exercise: str, homework: str, course_dir: Path) -> None:
+    """Scaffold the exercise EXERCISE in a homework: reference, stub, exercise.toml and checks.
+
+    The placeholder it writes grades end to end; replace it with the exercise (assignments/README.md).
+    """
+    with usage_errors():
+        scaffolded = new_exercise(exercise=exercise, homework=homework, course_dir=course_dir)
+    click.echo(_next_steps(scaffolded, course_dir))
+
+
+def _next_steps(scaffolded: ScaffoldedExercise, course_dir: Path) -> str:
+    """What ``grade new`` wrote, and the commands that take the placeholder to a real exercise."""
+    course = "" if course_dir == settings.DEFAULT_COURSE_DIR else f" --course {_shown(course_dir)}"
+    hw, ex = scaffolded.homework, scaffolded.id
+    roles = (
+        (scaffolded.reference, "the reference: a placeholder builder, replace it"),
+        (scaffolded.stub, "the stub students fill in: write the statement"),
+        (scaffolded.description, "module, builder, statement, layer types, shapes"),
+        (scaffolded.checks, "the checks and their points: state the numbers in their names"),
+    )
+    created = "\n".join(f"  {_shown(path)}  ({role})" for path, role in roles)
+    return (
+        f"Created:\n{created}\nListed {ex} in {_shown(scaffolded.listed_in)}.\n\n"
+        'Next steps (assignments/README.md, "Adding an exercise"):\n'
+        "  1. Edit the four files for the real exercise.\n"
+        f"  2. grade freeze -H {hw}{course}   (the whole homework: its facts record every reference file)\n"
+        f"  3. grade submit {_shown(scaffolded.reference.parent)} -H {hw} -a {ex} --hidden{course}"
+        "   (full marks)\n"
+        f"     grade submit {_shown(scaffolded.stub.parent)} -H {hw} -a {ex}{course}   (0 points)\n"
+        f"  4. Commit the four files, {_shown(scaffolded.listed_in)} and the facts/ freeze wrote."
+    )
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it is inside it, as a user would type it."""
+    absolute = path.resolve()
+    return str(absolute.relative_to(Path.cwd()) if absolute.is_relative_to(Path.cwd()) else absolute)
 
 
 @main.command("classroom")

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import pytest
+from click.testing import CliRunner, Result
 
 from grader import settings
+from grader.cli import main
 from grader.course import Course
 from grader.judge.launch import collect_checks
+from grader.report.record import CollectedCheck
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: What a course is made of: its checks and descriptions, its solutions, its stubs.
+COURSE_TREES = ("assignments", "reference", "student_template")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,9 +52,7 @@ class Points:
         return self.visible + self.hidden
 
 
-def homework_points(homework: str, course_dir: Path = ROOT) -> Points:
-    course = Course.load(course_dir)
-    checks = collect_checks(course_dir=course_dir, exercises=course.homework(homework).exercises)
+def _points(checks: list[CollectedCheck]) -> Points:
     hidden = [c for c in checks if c.hidden]
     return Points(
         visible=sum(c.points for c in checks if not c.hidden),
@@ -53,10 +61,51 @@ def homework_points(homework: str, course_dir: Path = ROOT) -> Points:
     )
 
 
+def _homework_checks(homework: str, course_dir: Path) -> list[CollectedCheck]:
+    course = Course.load(course_dir)
+    return collect_checks(course_dir=course_dir, exercises=course.homework(homework).exercises)
+
+
+def homework_points(homework: str, course_dir: Path = ROOT) -> Points:
+    return _points(_homework_checks(homework, course_dir))
+
+
+def points_by_exercise(homework: str, course_dir: Path = ROOT) -> dict[str, Points]:
+    """Each exercise's totals in ``homework``, in its order, from one collection of its checks."""
+    checks = _homework_checks(homework, course_dir)
+    exercises = dict.fromkeys(c.exercise for c in checks)
+    return {e: _points([c for c in checks if c.exercise == e]) for e in exercises}
+
+
 @pytest.fixture(scope="session")
 def blocks_points() -> Points:
     """The totals of the seed's homework, ``blocks``."""
     return homework_points("blocks")
+
+
+@pytest.fixture(scope="session")
+def blocks_exercise_points() -> dict[str, Points]:
+    """The totals of each exercise of ``blocks``."""
+    return points_by_exercise("blocks")
+
+
+@contextlib.contextmanager
+def copied_course() -> Iterator[Path]:
+    """A copy of this course to change, in a folder the sandbox's own uid can read (pytest's
+    tmp_path is private to this one); removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-course-"))
+    try:
+        folder.chmod(0o755)
+        for name in COURSE_TREES:
+            shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+def grade_command(course_dir: Path, *arguments: str) -> Result:
+    """``grade`` with these arguments on the course in ``course_dir``, through click's runner."""
+    return CliRunner().invoke(main, [*arguments, "--course", str(course_dir)])
 
 
 @pytest.fixture(scope="session")
