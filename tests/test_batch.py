@@ -20,20 +20,27 @@ from grader import fingerprint as fingerprints
 from grader import settings
 from grader.batch import grade_batch
 from grader.intake import IntakeError, extract, strip_common_prefix
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Points
 
 SCENARIOS = ROOT / "tests" / "scenarios"
+#: The homework the scenarios' submissions are.
+HOMEWORK = "blocks"
 
-# id → (total, status) expected in the gradebook.
-EXPECTED = {
-    "ada": (40.0, "graded"),
-    "grace": (4.0, "graded"),
-    "linus": (40.0, "graded"),
-    "escape": (None, "invalid"),
-    "empty": (0.0, "graded"),
-    "hang": (10.0, "graded"),
-    "ghost": (None, "missing"),
-}
+Expected = dict[str, tuple[float | None, str]]
+
+
+@pytest.fixture(scope="module")
+def expected(blocks_points: Points, blocks_exercise_points: dict[str, Points]) -> Expected:
+    """id → (total, status) expected in the gradebook, with the totals the course's checks give."""
+    return {
+        "ada": (blocks_points.total, "graded"),
+        "grace": (4.0, "graded"),
+        "linus": (blocks_points.total, "graded"),
+        "escape": (None, "invalid"),
+        "empty": (0.0, "graded"),
+        "hang": (blocks_exercise_points["vgg_block"].total, "graded"),  # its residual never finishes
+        "ghost": (None, "missing"),
+    }
 
 
 def _zip(folder: Path, archive: Path, prefix: str = "") -> None:
@@ -64,17 +71,20 @@ def _gradebook(out: Path) -> dict[str, dict[str, str]]:
         return {row["id"]: row for row in csv.DictReader(file)}
 
 
-def test_a_class_becomes_a_gradebook_and_resumes(classroom, tmp_path: Path, validate_report) -> None:
+def test_a_class_becomes_a_gradebook_and_resumes(
+    classroom, tmp_path: Path, validate_report, expected: Expected, blocks_exercise_points
+) -> None:
     folder, roster = classroom
+    vgg_block = f"{blocks_exercise_points['vgg_block'].total:g}"
     out = tmp_path / "grades"
-    result = grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5)
+    result = grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5, homework=HOMEWORK)
     rows = _gradebook(out)
-    assert set(rows) == set(EXPECTED)
-    for student, (total, status) in EXPECTED.items():
+    assert set(rows) == set(expected)
+    for student, (total, status) in expected.items():
         assert rows[student]["status"] == status, rows[student]
         assert rows[student]["total"] == ("" if total is None else f"{total:g}")
     assert rows["ada"]["name"] == "Ada L."
-    assert rows["ada"]["vgg_block"] == "10"
+    assert rows["ada"]["vgg_block"] == vgg_block
     assert "outside its folder" in rows["escape"]["reason"]
     assert not (tmp_path / "outside.py").exists()
     summary = json.loads((out / "summary.json").read_text())
@@ -86,27 +96,31 @@ def test_a_class_becomes_a_gradebook_and_resumes(classroom, tmp_path: Path, vali
         validate_report(json.loads(report.read_text()))
     assert result.regraded == 5
 
-    again = grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5)
+    again = grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5, homework=HOMEWORK)
     assert again.regraded == 0
     assert _gradebook(out) == rows, "the same submissions get the same grades"
 
     (folder / "cnn-hw-grace" / "vgg_block.py").write_text(
         (SCENARIOS / "seed_answers" / "submission" / "vgg_block.py").read_text()
     )
-    changed = grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5)
+    changed = grade_batch(
+        submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5, homework=HOMEWORK
+    )
     assert changed.regraded == 1
-    assert _gradebook(out)["grace"]["total"] == "10"
+    assert _gradebook(out)["grace"]["total"] == vgg_block
 
-    forced = grade_batch(submissions=folder, out=out, jobs=1, roster=roster, timeout_s=1.5, force=True)
+    forced = grade_batch(
+        submissions=folder, out=out, jobs=1, roster=roster, timeout_s=1.5, force=True, homework=HOMEWORK
+    )
     assert forced.regraded == 5
     assert {k: v["total"] for k, v in _gradebook(out).items()} == {
         **{k: v["total"] for k, v in rows.items()},
-        "grace": "10",
+        "grace": vgg_block,
     }
 
 
 def test_a_changed_grader_or_course_regrades_and_an_unchanged_one_reuses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blocks_exercise_points
 ) -> None:
     """Reports are reused only while the fingerprint (grader code, course, torch) is the same."""
     # Copies to change: the course in a folder the sandbox's own uid can read (pytest's are
@@ -121,11 +135,16 @@ def test_a_changed_grader_or_course_regrades_and_an_unchanged_one_reuses(
     def regraded() -> tuple[int, str]:
         fingerprints.forget()  # each run as a new process would
         result = grade_batch(
-            submissions=folder, out=out, jobs=1, assignments=["vgg_block"], course_dir=course
+            submissions=folder,
+            out=out,
+            jobs=1,
+            assignments=["vgg_block"],
+            course_dir=course,
+            homework=HOMEWORK,
         )
         (student,) = result.students
         assert student.report is not None and student.report.error is None
-        assert student.report.score == 10
+        assert student.report.score == blocks_exercise_points["vgg_block"].total
         return result.regraded, student.report.fingerprint
 
     try:
@@ -150,10 +169,10 @@ def test_a_changed_grader_or_course_regrades_and_an_unchanged_one_reuses(
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
-def test_the_html_page_renders_every_student(classroom, tmp_path: Path) -> None:
+def test_the_html_page_renders_every_student(classroom, tmp_path: Path, expected: Expected) -> None:
     folder, roster = classroom
     out = tmp_path / "grades"
-    grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5)
+    grade_batch(submissions=folder, out=out, jobs=2, roster=roster, timeout_s=1.5, homework=HOMEWORK)
     page = out / "report.html"
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
     flags += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -166,15 +185,29 @@ def test_the_html_page_renders_every_student(classroom, tmp_path: Path) -> None:
     )
     dom = done.stdout
     assert "<svg" in dom, "the charts are drawn"
-    for student in EXPECTED:
+    for student in expected:
         assert f"<td>{student}</td>" in dom, student
     assert "outside its folder" in dom, "why grading did not complete is shown"
 
 
-def test_an_interrupted_run_leaves_whole_reports_and_the_next_completes(classroom, tmp_path) -> None:
+def test_an_interrupted_run_leaves_whole_reports_and_the_next_completes(
+    classroom, tmp_path, expected: Expected
+) -> None:
     folder, _ = classroom
     out = tmp_path / "grades"
-    command = [sys.executable, "-m", "grader", "batch", str(folder), "--out", str(out), "-j", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "batch",
+        str(folder),
+        "--out",
+        str(out),
+        "-j",
+        "1",
+        "-H",
+        HOMEWORK,
+    ]
     process = subprocess.Popen(
         [*command, "--timeout", "1.5"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -192,7 +225,7 @@ def test_an_interrupted_run_leaves_whole_reports_and_the_next_completes(classroo
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "unchanged" in done.stdout
-    assert set(_gradebook(out)) == set(EXPECTED) - {"ghost"}
+    assert set(_gradebook(out)) == set(expected) - {"ghost"}
 
 
 def test_zips_are_refused_when_they_escape_link_or_explode(tmp_path: Path) -> None:
@@ -223,12 +256,16 @@ def test_a_dask_cluster_grades_the_same(classroom, tmp_path: Path) -> None:
         path = folder / name
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     local, remote = tmp_path / "local", tmp_path / "remote"
-    grade_batch(submissions=folder, out=local, jobs=2, roster=roster)
+    grade_batch(submissions=folder, out=local, jobs=2, roster=roster, homework=HOMEWORK)
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, host="127.0.0.1", dashboard_address=None, processes=True
     ) as cluster:
         result = grade_batch(
-            submissions=folder, out=remote, roster=roster, scheduler=cluster.scheduler_address
+            submissions=folder,
+            out=remote,
+            roster=roster,
+            scheduler=cluster.scheduler_address,
+            homework=HOMEWORK,
         )
     assert result.regraded == 2
     assert _gradebook(remote) == _gradebook(local)

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -39,13 +40,13 @@ def test_file_instead_of_folder_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_unknown_assignment_is_a_usage_error() -> None:
-    result = CliRunner().invoke(main, ["submit", str(REFERENCE), "--assignment", "lenet"])
+    result = CliRunner().invoke(main, ["submit", str(REFERENCE), "-H", "blocks", "--assignment", "lenet"])
     assert result.exit_code == 2
     assert "no exercise 'lenet'" in result.output
     assert "alexnet_block" in result.output
 
 
-def test_list_shows_every_homework_and_exercise_with_its_points() -> None:
+def test_list_shows_every_homework_and_exercise_with_its_points(blocks_exercise_points) -> None:
     result = CliRunner().invoke(main, ["list", "--checks"])
     assert result.exit_code == 0, result.output
     for homework in Course.load(ROOT).homeworks:
@@ -53,19 +54,22 @@ def test_list_shows_every_homework_and_exercise_with_its_points() -> None:
         for exercise in homework.exercises:
             assert exercise.id in result.output
     assert "Parameter count 1,344" in result.output
-    assert result.output.count(" 10 ") >= 4
+    for total, exercises in Counter(p.total for p in blocks_exercise_points.values()).items():
+        assert result.output.count(f" {total:g} ") >= exercises
 
 
-def test_fail_under_sets_the_exit_status(tmp_path: Path, validate_report) -> None:
+def test_fail_under_sets_the_exit_status(tmp_path: Path, validate_report, blocks_exercise_points) -> None:
+    total = blocks_exercise_points["alexnet_block"].total
     report = tmp_path / "report.json"
-    args = ["submit", str(REFERENCE), "-a", "alexnet_block", "--json", str(report), "--hidden"]
-    passing = CliRunner().invoke(main, [*args, "--fail-under", "10"])
+    args = ["submit", str(REFERENCE), "-H", "blocks", "-a", "alexnet_block"]
+    args += ["--json", str(report), "--hidden"]
+    passing = CliRunner().invoke(main, [*args, "--fail-under", f"{total:g}"])
     assert passing.exit_code == 0, passing.output
-    assert "Total: 10 / 10" in passing.output
-    failing = CliRunner().invoke(main, [*args, "--fail-under", "10.5", "--quiet"])
+    assert f"Total: {total:g} / {total:g}" in passing.output
+    failing = CliRunner().invoke(main, [*args, "--fail-under", f"{total + 0.5:g}", "--quiet"])
     assert failing.exit_code == 1
-    assert failing.output.strip() == "10/10"
-    assert validate_report(json.loads(report.read_text()))["score"] == 10
+    assert failing.output.strip() == f"{total:g}/{total:g}"
+    assert validate_report(json.loads(report.read_text()))["score"] == total
 
 
 def test_grader_failure_exits_3_and_still_writes_the_report(tmp_path: Path, validate_report) -> None:
@@ -76,7 +80,7 @@ def test_grader_failure_exits_3_and_still_writes_the_report(tmp_path: Path, vali
     checks.write_text(checks.read_text() + "\nthis is not python\n")
     report = tmp_path / "report.json"
     result = CliRunner().invoke(
-        main, ["submit", str(REFERENCE), "--course", str(course), "--json", str(report)]
+        main, ["submit", str(REFERENCE), "-H", "blocks", "--course", str(course), "--json", str(report)]
     )
     assert result.exit_code == 3, result.output
     assert "The grader failed" in result.output
@@ -87,7 +91,7 @@ def test_grader_failure_exits_3_and_still_writes_the_report(tmp_path: Path, vali
 def test_real_subprocess_grades_the_reference(tmp_path: Path, validate_report, blocks_points) -> None:
     report = tmp_path / "out" / "report.json"
     done = subprocess.run(
-        [sys.executable, "-m", "grader", "submit", str(REFERENCE), "--json", str(report)],
+        [sys.executable, "-m", "grader", "submit", str(REFERENCE), "-H", "blocks", "--json", str(report)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from grader.batch import grade_batch
-from grader.cli import main
 from grader.course import Course, CourseError
 from grader.freeze import stale_facts
 from grader.grade import submit
 from grader.ship import STARTER_GRADER_DIR
-from tests.conftest import ROOT, homework_points
+from tests.conftest import ROOT, copied_course, grade_command, homework_points
 
 LINEAR_HOMEWORK = 'id = "linear"\ntitle = "A linear layer"\nexercises = ["linear_layer"]\n'
 
@@ -107,32 +105,28 @@ LINEAR_POINTS = 8
 @pytest.fixture(scope="module")
 def course_dir() -> Iterator[Path]:
     """This course plus the homework ``linear``, in a folder the sandbox's own uid can read."""
-    folder = Path(tempfile.mkdtemp(prefix="grader-course-"))
-    folder.chmod(0o755)
-    for name in ("assignments", "reference", "student_template"):
-        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, folder / name)
-    homework = folder / "assignments" / "linear"
-    (homework / "linear_layer").mkdir(parents=True)
-    (homework / "homework.toml").write_text(LINEAR_HOMEWORK)
-    (homework / "linear_layer" / "exercise.toml").write_text(LINEAR_EXERCISE)
-    (homework / "linear_layer" / "test_linear_layer.py").write_text(LINEAR_CHECKS)
-    for tree, text in (("reference", LINEAR_REFERENCE), ("student_template", LINEAR_STUB)):
-        (folder / tree / "linear").mkdir()
-        (folder / tree / "linear" / "linear_layer.py").write_text(text)
-    listing = folder / "assignments" / "course.toml"
-    listing.write_text(
-        listing.read_text().replace('homeworks = ["blocks"]', 'homeworks = ["blocks", "linear"]')
-    )
-    assert [h.id for h in Course.load(folder).homeworks] == ["blocks", "linear"]
-    yield folder
-    shutil.rmtree(folder)
+    with copied_course() as folder:
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(ROOT / name, folder / name)
+        homework = folder / "assignments" / "linear"
+        (homework / "linear_layer").mkdir(parents=True)
+        (homework / "homework.toml").write_text(LINEAR_HOMEWORK)
+        (homework / "linear_layer" / "exercise.toml").write_text(LINEAR_EXERCISE)
+        (homework / "linear_layer" / "test_linear_layer.py").write_text(LINEAR_CHECKS)
+        for tree, text in (("reference", LINEAR_REFERENCE), ("student_template", LINEAR_STUB)):
+            (folder / tree / "linear").mkdir()
+            (folder / tree / "linear" / "linear_layer.py").write_text(text)
+        listing = folder / "assignments" / "course.toml"
+        homeworks = [h.id for h in Course.load(folder).homeworks]
+        listed = re.sub(r"^(homeworks = \[.*)\]$", r'\1, "linear"]', listing.read_text(), flags=re.MULTILINE)
+        listing.write_text(listed)
+        assert [h.id for h in Course.load(folder).homeworks] == [*homeworks, "linear"]
+        yield folder
 
 
-def _grade(course_dir: Path, *arguments: str) -> Result:
-    """``grade`` with these arguments, on the course of two homeworks."""
-    return CliRunner().invoke(main, [*arguments, "--course", str(course_dir)])
+def _choices(course_dir: Path) -> str:
+    """The course's homeworks as a usage error lists them to choose from."""
+    return ", ".join(h.id for h in Course.load(course_dir).homeworks)
 
 
 @pytest.fixture
@@ -150,7 +144,7 @@ def test_the_totals_come_from_the_checks(course_dir: Path) -> None:
 
 
 def test_list_shows_both_homeworks_and_their_exercises(course_dir: Path) -> None:
-    result = _grade(course_dir, "list", "--checks")
+    result = grade_command(course_dir, "list", "--checks")
     assert result.exit_code == 0, result.output
     for word in ("blocks", "alexnet_block", "residual", "linear", "A linear layer", "linear_layer"):
         assert word in result.output
@@ -171,7 +165,7 @@ def test_homework_option_selects_the_homework_folder(
 ) -> None:
     # reference/ holds blocks/ and linear/: -H picks one, graded from its folder.
     written = tmp_path / "report.json"
-    result = _grade(
+    result = grade_command(
         course_dir, "submit", str(course_dir / "reference"), "-H", "linear", "--json", str(written), "-q"
     )
     assert result.exit_code == 0, result.output
@@ -179,7 +173,9 @@ def test_homework_option_selects_the_homework_folder(
     report = validate_report(json.loads(written.read_text()))
     assert report["homework"] == "linear"
     assert report["submission"]["path"] == str(course_dir / "reference" / "linear")
-    stub = _grade(course_dir, "submit", str(course_dir / "student_template"), "--homework", "linear", "-q")
+    stub = grade_command(
+        course_dir, "submit", str(course_dir / "student_template"), "--homework", "linear", "-q"
+    )
     assert stub.exit_code == 0, stub.output
     assert stub.output.strip() == f"0/{LINEAR_POINTS}"
 
@@ -189,7 +185,7 @@ def test_an_ambiguous_folder_is_a_usage_error_naming_the_homeworks(
 ) -> None:
     shutil.copy2(ROOT / "reference" / "blocks" / "vgg_block.py", linear_answer / "vgg_block.py")
     for folder in (linear_answer, course_dir / "reference"):
-        result = _grade(course_dir, "submit", str(folder))
+        result = grade_command(course_dir, "submit", str(folder))
         assert result.exit_code == 2, result.output
         assert "blocks" in result.output and "linear" in result.output
         assert "--homework" in result.output
@@ -197,11 +193,11 @@ def test_an_ambiguous_folder_is_a_usage_error_naming_the_homeworks(
     nothing.mkdir()
     with pytest.raises(CourseError, match="no homework"):
         submit(path=nothing, course_dir=course_dir)
-    unknown = _grade(course_dir, "submit", str(linear_answer), "-H", "lineer")
+    unknown = grade_command(course_dir, "submit", str(linear_answer), "-H", "lineer")
     assert unknown.exit_code == 2
-    assert "no homework 'lineer'" in unknown.output and "blocks, linear" in unknown.output
+    assert "no homework 'lineer'" in unknown.output and _choices(course_dir) in unknown.output
     # -a chooses exercises within the homework.
-    other = _grade(course_dir, "submit", str(linear_answer), "-H", "linear", "-a", "vgg_block")
+    other = grade_command(course_dir, "submit", str(linear_answer), "-H", "linear", "-a", "vgg_block")
     assert other.exit_code == 2
     assert "no exercise 'vgg_block' in linear" in other.output
 
@@ -227,15 +223,15 @@ def test_batch_grades_the_homework_it_is_given(course_dir: Path, linear_answer: 
 
 
 def test_freeze_and_a_starter_take_one_homework(course_dir: Path, tmp_path: Path) -> None:
-    frozen = _grade(course_dir, "freeze", "-H", "linear")
+    frozen = grade_command(course_dir, "freeze", "-H", "linear")
     assert frozen.exit_code == 0, frozen.output
     assert "linear_layer" in frozen.output and "alexnet_block" not in frozen.output
     course = Course.load(course_dir)
     assert stale_facts(course, course.homework("linear")) == []
-    ambiguous = _grade(course_dir, "classroom", str(tmp_path / "none"))
-    assert ambiguous.exit_code == 2 and "blocks, linear" in ambiguous.output
+    ambiguous = grade_command(course_dir, "classroom", str(tmp_path / "none"))
+    assert ambiguous.exit_code == 2 and _choices(course_dir) in ambiguous.output
     starter = tmp_path / "starter"
-    shipped = _grade(course_dir, "classroom", str(starter), "-H", "linear")
+    shipped = grade_command(course_dir, "classroom", str(starter), "-H", "linear")
     assert shipped.exit_code == 0, shipped.output
     assert sorted(p.name for p in starter.glob("*.py")) == ["linear_layer.py"]
     inside = Course.load(starter / STARTER_GRADER_DIR)
