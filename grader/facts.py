@@ -75,7 +75,7 @@ FROZEN_FORMAT = 2
 #: Frozen files keep each variant's layer outputs (used to name the first layer that
 #: differs) up to this many bytes, in call order: a network's would be megabytes, and a
 #: starter ships them. Where the reference is present every layer's is computed.
-FROZEN_LAYER_BYTES = 1024 * 1024
+FROZEN_LAYER_BYTES = 512 * 1024
 
 
 def source_digest(course: Course, exercise: Exercise) -> str:

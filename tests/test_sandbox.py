@@ -362,10 +362,11 @@ def test_a_lazy_module_runs_with_loaded_weights_like_its_eager_form(launcher, tm
     # Described exactly as the eager form is: layers, parameters, shapes, recorded ops.
     lazily = sandbox.inspect(_target("lazy"), (2, 3, 8, 8))
     assert lazily == sandbox.inspect(Target(module="lazy", builder="eager"), (2, 3, 8, 8))
-    first, second = sandbox.run(_target("lazy"), inputs, weight_sets=[weights, weights])
+    first = sandbox.run(_target("lazy"), inputs, weights=weights)
+    second = sandbox.run(_target("lazy"), inputs, weights=weights)
     assert torch.equal(first.tensor, expected)
     assert torch.equal(second.tensor, expected), "the first forward changed no running statistics"
-    (on_meta,) = sandbox.run(_target("lazy"), (2, 3, 8, 8), device="meta")
+    on_meta = sandbox.run(_target("lazy"), (2, 3, 8, 8), device="meta")
     assert on_meta.info.shape == (2, 5)
     assert on_meta.info.device == "meta"
     sandbox.close()

@@ -50,59 +50,84 @@ def _loosesignature(layer: Layer) -> tuple[object, ...]:
 #: Interchangeable layers of one shape up to this many are tried in every order (4! = 24).
 MAX_PERMUTED_GROUP = 4
 
+Group = tuple[list[Layer], list[Layer]]  # (reference layers, student layers) of one signature
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The student's layers grouped with the reference's by signature, and the orders each
+    group may be tried in: ``mapping(choice)`` takes one order per group (0: call order)."""
+
+    reference: tuple[Layer, ...]
+    student: tuple[Layer, ...]
+    groups: tuple[Group, ...]
+    options: tuple[tuple[tuple[Layer, ...], ...], ...]  # per group: its orders, call order first
+
+    @classmethod
+    def of(cls, reference: Sequence[Layer], student: Sequence[Layer]) -> Assignment:
+        by_signature: dict[tuple[object, ...], Group] = {}
+        for layer in reference:
+            by_signature.setdefault(signature(layer), ([], []))[0].append(layer)
+        for layer in student:
+            if signature(layer) in by_signature:
+                by_signature[signature(layer)][1].append(layer)
+        groups = tuple(by_signature.values())
+        return cls(tuple(reference), tuple(student), groups, tuple(_orders(group) for group in groups))
+
+    def mapping(self, choice: Sequence[int]) -> Mapping:
+        order = {layer.path: index for index, layer in enumerate(self.reference)}
+        pairs = [
+            pair
+            for (refs, _), options, chosen in zip(self.groups, self.options, choice, strict=True)
+            for pair in zip(refs, options[chosen], strict=False)
+        ]
+        pairs += _loose_pairs(self.reference, self.student, pairs)
+        pairs.sort(key=lambda pair: order[pair[0].path])
+        return Mapping(tuple((r.path, s.path) for r, s in pairs))
+
+    def group_of(self, reference_path: str) -> int | None:
+        for index, (refs, _) in enumerate(self.groups):
+            if any(layer.path == reference_path for layer in refs):
+                return index
+        return None
+
+    @property
+    def call_order(self) -> tuple[int, ...]:
+        return (0,) * len(self.groups)
+
+
+def _orders(group: Group) -> tuple[tuple[Layer, ...], ...]:
+    """A group's student layers in call order, then in its other orders: every one for a small
+    group (branches joined in another order), a rotation each for a large one (VGG16's five
+    512→512 convolutions, ResNet-50's identical blocks, which a forward calls in order anyway)."""
+    refs, students = group
+    count = min(len(refs), len(students))
+    orders = [tuple(students)]
+    if count < 2:
+        return tuple(orders)
+    if len(students) <= MAX_PERMUTED_GROUP:
+        orders += [tuple(o) for o in itertools.islice(itertools.permutations(students, count), 1, None)]
+    else:
+        orders += [tuple(students[shift:] + students[:shift]) for shift in range(1, len(students))]
+    return tuple(orders)
+
 
 def candidate_mappings(
     reference: Sequence[Layer], student: Sequence[Layer], limit: int = settings.MAX_ASSIGNMENTS
 ) -> list[Mapping]:
-    """Assignments of student layers to reference layers, the call-order one first, at most
-    ``limit``; their number grows with the layers, never with the orders they could take."""
-    groups: dict[tuple[object, ...], tuple[list[Layer], list[Layer]]] = {}
-    for layer in reference:
-        groups.setdefault(signature(layer), ([], []))[0].append(layer)
-    for layer in student:
-        if signature(layer) in groups:
-            groups[signature(layer)][1].append(layer)
-    in_order = [list(students) for _, students in groups.values()]
-    choices: list[list[list[Layer]]] = [[students] for students in in_order]
-    for index, students in enumerate(in_order):
-        count = min(len(groups_refs(groups, index)), len(students))
-        if count < 2:
-            continue
-        if len(students) <= MAX_PERMUTED_GROUP:
-            others = itertools.islice(itertools.permutations(students, count), 1, None)
-        else:
-            others = (students[shift:] + students[:shift] for shift in range(1, len(students)))
-        choices[index] += [list(option) for option in others]
-    order = {layer.path: index for index, layer in enumerate(reference)}
-    mappings = [_mapping(groups, in_order, reference, student, order)]
-    for index, options in enumerate(choices):
-        for option in options[1:]:
+    """The call-order mapping, then each group's other orders with the rest in call order, at
+    most ``limit``: their number grows with the layers, never with the orders they could take.
+    (The behaviour check searches more narrowly: see ``matches_reference``.)"""
+    assignment = Assignment.of(reference, student)
+    mappings = [assignment.mapping(assignment.call_order)]
+    for index, options in enumerate(assignment.options):
+        for option in range(1, len(options)):
             if len(mappings) >= limit:
                 return mappings
-            varied = [*in_order[:index], option, *in_order[index + 1 :]]
-            mappings.append(_mapping(groups, varied, reference, student, order))
+            choice = list(assignment.call_order)
+            choice[index] = option
+            mappings.append(assignment.mapping(choice))
     return mappings
-
-
-def groups_refs(groups: dict[tuple[object, ...], tuple[list[Layer], list[Layer]]], index: int) -> list[Layer]:
-    return list(groups.values())[index][0]
-
-
-def _mapping(
-    groups: dict[tuple[object, ...], tuple[list[Layer], list[Layer]]],
-    chosen: list[list[Layer]],
-    reference: Sequence[Layer],
-    student: Sequence[Layer],
-    order: dict[str, int],
-) -> Mapping:
-    pairs = [
-        pair
-        for (refs, _), students in zip(groups.values(), chosen, strict=True)
-        for pair in zip(refs, students, strict=False)
-    ]
-    pairs += _loose_pairs(reference, student, pairs)
-    pairs.sort(key=lambda pair: order[pair[0].path])
-    return Mapping(tuple((r.path, s.path) for r, s in pairs))
 
 
 def _loose_pairs(

@@ -82,42 +82,107 @@ def matches_reference(
     # Otherwise every variant and every mapping, with layer outputs to explain a difference.
     facts = reference.fresh_facts(configuration) if fresh else reference.facts(configuration)
     structure = structure_or_fail(student, configuration, facts.probe_shape)
-    # Each variant's call-order mapping first, then the other candidates, one run each until
-    # one matches, within a budget of weight bytes (a VGG16's weights are 553 MB a run).
-    per_variant = [
-        [
-            (variant, mapping)
-            for mapping in alignment.candidate_mappings(
-                variant.small_structure.weighted_layers, structure.weighted_layers
-            )
-        ]
-        for variant in facts.variants
-    ]
-    candidates = [options[0] for options in per_variant if options]
-    candidates += [option for options in per_variant for option in options[1:]]
-    seed = session.seed(student.exercise.id, configuration, *(["fill", "fresh"] if fresh else ["fill"]))
-    attempts: list[_Attempt] = []
-    sent = 0
-    for variant, mapping in candidates:
-        weights = alignment.student_weights(
-            mapping, variant.small_structure.weighted_layers, structure.weighted_layers, variant.weights, seed
-        )
-        size = sum(w.info.nbytes for w in weights.values())
-        if attempts and sent + size > settings.MAX_BEHAVIOUR_WEIGHT_BYTES:
-            break
-        sent += size
-        try:
-            run = student.run(configuration, facts.inputs, weights=weights, capture_layers=True)
-        except SubmissionFailed as failed:
-            fail_with(failed, student, configuration)
-        attempt = _Attempt(variant, mapping, run)
-        if attempt.matches:
+    search = _Search(student, configuration, facts.inputs, structure, fresh=fresh)
+    for variant in facts.variants:
+        found = search.variant(variant)
+        if found is not None:
             student.note(variant=variant.variant.id)
             if not fresh:
-                session.matched[key] = (variant.variant.id, mapping)
+                session.matched[key] = (variant.variant.id, found.mapping)
             return
-        attempts.append(attempt)
+    attempts = search.attempts
     _explain(student, structure, attempts, configuration, facts.probe_shape)
+
+
+class _Search:
+    """Which of the student's layers plays which of a variant's, found by trying mappings.
+
+    The call-order mapping first. When it does not match, the first reference layer whose
+    output differs says which group of interchangeable layers to reorder: each of that
+    group's other orders is tried, the one that agrees longest is kept, and so on with the
+    next group that differs — a greedy search whose runs grow with the number of groups,
+    never with the orders they could take together (VGG16's five 512→512 convolutions,
+    ResNet-50's sixteen blocks). Every run sends one weight set; the search stops at
+    ``MAX_ASSIGNMENTS`` runs or ``MAX_BEHAVIOUR_WEIGHT_BYTES`` bytes of weights.
+    """
+
+    def __init__(
+        self, student: Student, configuration: str, inputs: Any, structure: Structure, *, fresh: bool
+    ):
+        self.student = student
+        self.configuration = configuration
+        self.inputs = inputs
+        self.structure = structure
+        parts = ["fill", "fresh"] if fresh else ["fill"]
+        self.seed = student.session.seed(student.exercise.id, configuration, *parts)
+        self.attempts: list[_Attempt] = []
+        self.sent = 0
+
+    def variant(self, variant: VariantFacts) -> _Attempt | None:
+        """The attempt that matches ``variant``, or None (its attempts are kept for feedback)."""
+        assignment = alignment.Assignment.of(
+            variant.small_structure.weighted_layers, self.structure.weighted_layers
+        )
+        choice = list(assignment.call_order)
+        best = self.attempt(variant, assignment.mapping(choice))
+        explored: set[int] = set()
+        while best is not None and not best.matches:
+            group = assignment.group_of(_first_difference(best) or "")
+            if group is None or group in explored:
+                return None
+            explored.add(group)
+            improved = None
+            for option in range(1, len(assignment.options[group])):
+                trial = [*choice[:group], option, *choice[group + 1 :]]
+                attempt = self.attempt(variant, assignment.mapping(trial))
+                if attempt is None:
+                    return None
+                if attempt.matches:
+                    return attempt
+                if _agreeing_layers(attempt) > _agreeing_layers(improved or best):
+                    improved, choice = attempt, trial
+            best = improved or best
+        return best
+
+    def attempt(self, variant: VariantFacts, mapping: alignment.Mapping) -> _Attempt | None:
+        """One run with ``mapping``'s weights; None when the search's budget is spent."""
+        weights = alignment.student_weights(
+            mapping,
+            variant.small_structure.weighted_layers,
+            self.structure.weighted_layers,
+            variant.weights,
+            self.seed,
+        )
+        size = sum(w.info.nbytes for w in weights.values())
+        if self.attempts and (
+            len(self.attempts) >= settings.MAX_ASSIGNMENTS
+            or self.sent + size > settings.MAX_BEHAVIOUR_WEIGHT_BYTES
+        ):
+            return None
+        self.sent += size
+        try:
+            run = self.student.run(self.configuration, self.inputs, weights=weights, capture_layers=True)
+        except SubmissionFailed as failed:
+            fail_with(failed, self.student, self.configuration)
+        attempt = _Attempt(variant, mapping, run)
+        self.attempts.append(attempt)
+        return attempt
+
+
+def _first_difference(attempt: _Attempt) -> str | None:
+    """The first reference layer (in call order) whose output the student's counterpart does
+    not reproduce, or that has none; None when all agree or the stored facts do not say."""
+    for ref in attempt.facts.small_structure.weighted_layers:
+        student_path = attempt.mapping.student_for(ref.path)
+        if student_path is None:
+            return ref.path
+        found = (attempt.run.layers or {}).get(student_path)
+        expected = attempt.facts.layer_outputs.get(ref.path)
+        if expected is None:
+            return None
+        if found is None or not close(found, expected):
+            return ref.path
+    return None
 
 
 def _still_matches(
@@ -174,8 +239,16 @@ def _explain(
         variant.small_structure.called_layers,
         applied=applied_counts(structure, variant.small_structure),
     )
+    try:
+        full_size = (student.structure(configuration), variant.structure)
+    except SubmissionFailed:
+        full_size = None
     hints = for_structures(
-        structure, variant.small_structure, exercise=student.exercise, variant=variant.variant.description
+        structure,
+        variant.small_structure,
+        exercise=student.exercise,
+        variant=variant.variant.description,
+        full_size=full_size,
     )
     hints += ignored_arguments(student, configuration)
     inputs_text = f"on a random input of shape {shape_text(probe)}"
@@ -196,6 +269,16 @@ def _explain(
             )
         found = (best.run.layers or {}).get(student_path)
         expected = variant.layer_outputs.get(ref.path)
+        if expected is None and found is not None:
+            # Frozen facts keep a network's first layer outputs only (facts.FROZEN_LAYER_BYTES).
+            fail(
+                f"Your module's output differs from the reference's ({variant.variant.description}). "
+                f"Its layers agree with the reference's up to {named(ours[student_path])}; the facts "
+                "this grader has do not go further, so the layer that first differs is after it."
+                f"{closest}",
+                hints=hints,
+                layers=table,
+            )
         if found is None or expected is None or close(found, expected):
             continue
         detail = (
@@ -235,7 +318,7 @@ def _completeness(attempt: _Attempt, structure: Structure) -> int:
     return -((reference - pairs) + (len(structure.weighted_layers) - pairs))
 
 
-def _agreeing_layers(attempt: _Attempt, structure: Structure) -> int:
+def _agreeing_layers(attempt: _Attempt, structure: Structure | None = None) -> int:
     agreeing = 0
     for ref in attempt.facts.small_structure.weighted_layers:
         student_path = attempt.mapping.student_for(ref.path)

@@ -169,7 +169,33 @@ def layer_table(
                 first_difference=differs and not any(row.differs for row in rows),
             )
         )
-    return tuple(rows)
+    return _window(rows)
+
+
+#: A table longer than this shows the rows around its first difference (a network's would be 160).
+MAX_TABLE_ROWS = 24
+#: Rows kept before the first difference, in a table that long.
+CONTEXT_ROWS = 6
+
+
+def _window(rows: list[LayerRow]) -> tuple[LayerRow, ...]:
+    """The first difference in its context: rows before and after it, the rest counted."""
+    if len(rows) <= MAX_TABLE_ROWS:
+        return tuple(rows)
+    first = next((index for index, row in enumerate(rows) if row.first_difference), 0)
+    start = max(0, first - CONTEXT_ROWS)
+    stop = min(len(rows), start + MAX_TABLE_ROWS)
+    kept = rows[start:stop]
+    if start:
+        kept.insert(0, _elided(start, "before"))
+    if stop < len(rows):
+        kept.append(_elided(len(rows) - stop, "after"))
+    return tuple(kept)
+
+
+def _elided(count: int, where: str) -> LayerRow:
+    text = f"… {count} more layers {where} these …"
+    return LayerRow(student=text, reference=text, differs=False)
 
 
 def structural_hints(
@@ -178,6 +204,7 @@ def structural_hints(
     *,
     variant: str = "",
     applied: dict[str, tuple[int, int]] | None = None,
+    activations: bool = True,
 ) -> list[str]:
     """One sentence per kind of structural deviation, each naming where.
 
@@ -191,7 +218,7 @@ def structural_hints(
     hints: list[str] = []
     hints += _normalisation(pairs, against)
     hints += _order(student, reference, against)
-    if not any("order" in hint for hint in hints):
+    if activations and not any("order" in hint for hint in hints):
         hints += _activations(pairs, against, applied or {})
     hints += _split_kernel(pairs, against)
     hints += _changed(pairs, against)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.checks.diff import applied_counts, structural_hints
+from grader.checks import stages
+from grader.checks.diff import align, applied_counts, structural_hints
 from grader.checks.exercise_hints import ExerciseHints
 from grader.checks.layers import effective_padding, shape_text
 from grader.course import Exercise
@@ -86,16 +87,29 @@ def for_output(output: OutputInfo) -> list[str]:
 
 
 def for_structures(
-    student: Structure, reference: Structure, *, exercise: Exercise, variant: str = ""
+    student: Structure,
+    reference: Structure,
+    *,
+    exercise: Exercise,
+    variant: str = "",
+    full_size: tuple[Structure, Structure] | None = None,
 ) -> list[str]:
     """Compare what forward did with what the reference's (``variant``'s) forward did; then
-    the exercise's own hints on the same two structures."""
-    hints = _padding(student.called_layers, reference.called_layers)
+    the exercise's own hints on the same two structures.
+
+    A network's stages (exercise.toml) are summarised first, from the two structures at the
+    size its stages are stated for (``full_size``, else these). Where whole blocks are missing
+    or extra, the summary says so and the layer-by-layer activation hints, which would only
+    repeat it block by block, are left out.
+    """
+    summary = stages.summary(*(full_size or (student, reference)), exercise)
+    hints = summary + _padding(student.called_layers, reference.called_layers)
     hints += structural_hints(
         student.called_layers,
         reference.called_layers,
         variant=variant,
         applied=applied_counts(student, reference),
+        activations=not summary,
     )
     hints += _bias(student.weighted_layers, reference.weighted_layers)
     hints += ExerciseHints.load(exercise).for_structures(student, reference)
@@ -143,12 +157,20 @@ def _padding(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[s
 
 
 def _bias(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[str]:
-    if not any(r.config.get("bias") for r in reference):
-        return []
-    missing = [layer.path for layer in student if layer.config.get("bias") is False]
+    """Layers without a bias where the reference's layer they align with has one (a network's
+    convolutions before BatchNorm rightly have none, its last Linear has one)."""
+    missing = [
+        pair.student.path
+        for pair in align(student, reference)
+        if pair.student is not None
+        and pair.reference is not None
+        and pair.student.config.get("bias") is False
+        and pair.reference.config.get("bias") is True
+    ]
     if not missing:
         return []
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     return [
-        f"{', '.join(f'`{p}`' for p in missing)} has no bias (bias=False?); the exercise's "
-        "layers keep the default bias=True."
+        f"{', '.join(f'`{p}`' for p in missing[:5])}{more} has no bias (bias=False?); the "
+        "reference's layer there keeps the default bias=True."
     ]

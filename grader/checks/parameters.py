@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from grader.checks import alignment, stages
+from grader.checks import alignment
 from grader.checks.diff import applied_counts, layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
@@ -12,7 +12,7 @@ from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.judge.session import ConfigurationFacts, Reference, Student
 from grader.judge.weights import Uniform, mix, noise
 from grader.sandbox.client import SubmissionFailed
-from grader.sandbox.messages import Structure, numel
+from grader.sandbox.messages import numel
 
 
 def count(student: Student, reference: Reference, configuration: str = "default") -> None:
@@ -30,8 +30,7 @@ def count(student: Student, reference: Reference, configuration: str = "default"
     where = f" with {', '.join(f'{k}={v}' for k, v in kwargs.items())}" if kwargs else ""
     fail(
         f"Your module{where} has {structure.parameter_count:,} parameters; expected {_accepted(counts)}.",
-        hints=_stage_summary(student, structure, closest.structure, configuration)
-        + for_structures(
+        hints=for_structures(
             structure,
             closest.structure,
             exercise=student.exercise,
@@ -44,17 +43,6 @@ def count(student: Student, reference: Reference, configuration: str = "default"
             applied=applied_counts(structure, closest.structure),
         ),
     )
-
-
-def _stage_summary(
-    student: Student, structure: Structure, reference: Structure, configuration: str
-) -> list[str]:
-    """Where a network's count differs, stage by stage (its stages are stated at the default
-    configuration's input size)."""
-    exercise = student.exercise
-    if exercise.configuration(configuration).input_shape != exercise.configuration("default").input_shape:
-        return []
-    return stages.summary(structure, reference, exercise)
 
 
 def _accepted(counts: dict[str, int]) -> str:

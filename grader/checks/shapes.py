@@ -9,6 +9,7 @@ from grader.checks.hints import for_structures
 from grader.checks.layers import shape_text
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.judge.session import ConfigurationFacts, Reference, Student
+from grader.judge.weights import noise
 from grader.sandbox.client import SubmissionFailed
 
 
@@ -40,7 +41,17 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
 def _confirm_on_real_input(student: Student, facts: ConfigurationFacts, configuration: str) -> None:
     """The meta-device shape is the child's word; a real output tensor is data."""
     try:
-        run = student.run(configuration, facts.inputs)
+        # Small seeded weights for every parameter: the values do not matter here, and with a
+        # weight set the child skips torch's initialisers (a second for a VGG16).
+        structure = student.structure(configuration, facts.probe_shape)
+        seed = student.session.seed(student.exercise.id, configuration, "shape")
+        weights = {
+            layer.parameter_path(name): noise(layer.parameter_path(name), shape, seed, buffer=is_buffer)
+            for layer in structure.layers
+            for named, is_buffer in ((layer.params, False), (layer.buffers, True))
+            for name, shape in named
+        }
+        run = student.run(configuration, facts.inputs, weights=weights)
     except SubmissionFailed as failed:
         fail_with(failed, student, configuration)
     found = None if run.tensor is None else tuple(run.tensor.shape)
@@ -86,8 +97,7 @@ def stage_shapes(student: Student, reference: Reference, configuration: str = "d
     variant = nearest(structure, facts.variants, lambda v: v.structure)
     fail(
         why,
-        hints=stages.summary(structure, variant.structure, student.exercise)
-        + for_structures(
+        hints=for_structures(
             structure, variant.structure, exercise=student.exercise, variant=variant.variant.description
         ),
         layers=layer_table(

@@ -49,16 +49,16 @@ class Uniform:
     def piece(self, start: int, stop: int) -> Any:
         import torch
 
-        if stop <= start:
-            return torch.empty(0)
-        blocks = []
-        for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
+        out = torch.empty(max(0, stop - start))
+        for block in range(start // BLOCK, (stop - 1) // BLOCK + 1 if stop > start else 0):
             first = block * BLOCK
-            size = min(BLOCK, self.info.numel - first)
             generator = torch.Generator().manual_seed(mix(self.seed, block))
-            values = torch.rand(size, generator=generator) * (self.high - self.low) + self.low
-            blocks.append(values[max(0, start - first) : stop - first])
-        return torch.cat(blocks)
+            values = torch.empty(min(BLOCK, self.info.numel - first)).uniform_(
+                self.low, self.high, generator=generator
+            )
+            begin, end = max(start, first), min(stop, first + values.numel())
+            out[begin - start : end - start] = values[begin - first : end - first]
+        return out
 
     def materialise(self) -> Any:
         return self.piece(0, self.info.numel).view(self.info.shape)

@@ -182,6 +182,9 @@ class _Child:
         # The values a module is built with never matter on meta: torch's initialisers are
         # skipped (a VGG16 builds in milliseconds instead of a second).
         module = self.build(target, initialise=False)
+        # In eval mode, as every run: a training-mode BatchNorm would also count its batches,
+        # an add_ in forward that is no part of what the module computes.
+        module.eval()
         layers = _layer_table(module)
         with self.student_code("forward"):
             lazy = _lazy_to_meta(module)

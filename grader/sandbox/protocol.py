@@ -104,22 +104,25 @@ def receive_message(sock: socket.socket, *, deadline: float | None = None) -> Me
         if not isinstance(blob_size, int) or not 0 <= blob_size <= settings.MAX_BLOB_BYTES:
             raise ProtocolError(f"blob size {blob_size!r} is out of bounds")
         blobs.append(_receive_exactly(sock, blob_size, deadline))
-    return Message(header, tuple(blobs))
+    return Message(header, tuple(blobs))  # bytearrays: a tensor piece is read without a copy
 
 
-def _receive_exactly(sock: socket.socket, size: int, deadline: float | None) -> bytes:
-    chunks = bytearray()
-    while len(chunks) < size:
+def _receive_exactly(sock: socket.socket, size: int, deadline: float | None) -> bytearray:
+    # Allocated once the size is known to be within the caps, and filled in place.
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    received = 0
+    while received < size:
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("no complete reply before the deadline")
             sock.settimeout(remaining)
-        chunk = sock.recv(min(size - len(chunks), 1 << 20))
-        if not chunk:
+        count = sock.recv_into(view[received:], min(size - received, 1 << 22))
+        if not count:
             raise EOFError("the other side closed the connection")
-        chunks += chunk
-    return bytes(chunks)
+        received += count
+    return buffer
 
 
 def tensor_to_blob(value: Any) -> bytes:

@@ -2,9 +2,9 @@
 
 A request or reply that carries tensors lists them in its header (name, dtype,
 shape: ``TensorInfo``); the frames that follow each hold pieces of them — flat
-runs of elements, each a ``torch.save`` blob read back with ``weights_only`` —
-of at most ``settings.TENSOR_FRAME_BYTES`` together. Both sides cut the same list
-the same way (``plan``), so the receiver knows exactly which pieces each frame
+runs of elements as raw bytes of the announced type, which nothing but
+``torch.frombuffer`` ever reads — of at most ``settings.TENSOR_FRAME_BYTES`` together.
+Both sides cut the same list the same way (``plan``), so the receiver knows exactly which pieces each frame
 must hold and refuses anything else. No tensor is ever whole in one message: a
 ResNet's 100 MB of weights crosses the same caps as a block's few kilobytes, and
 a receiver can write each piece where it belongs without holding the whole.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from grader import settings
-from grader.sandbox.protocol import Message, ProtocolError, blob_to_tensor, expect, tensor_to_blob
+from grader.sandbox.protocol import Message, ProtocolError, expect
 
 Shape = tuple[int, ...]
 
@@ -150,7 +150,7 @@ def stream_header(sources: Sequence[TensorSource]) -> dict[str, Any]:
 def frames(sources: Sequence[TensorSource], request_id: Any) -> Iterator[Message]:
     """The frames that carry ``sources``, made one at a time (nothing is held whole)."""
     for pieces in plan([source.info for source in sources]):
-        blobs = tuple(tensor_to_blob(sources[i].piece(start, stop)) for i, start, stop in pieces)
+        blobs = tuple(_raw(sources[i].piece(start, stop), sources[i].info) for i, start, stop in pieces)
         yield Message({"id": request_id, "pieces": [[i, start] for i, start, _ in pieces]}, blobs)
 
 
@@ -188,19 +188,31 @@ def receive(
             sink.accept(index, start, _piece(blob, infos[index], stop - start))
 
 
+def _raw(piece: Any, info: TensorInfo) -> bytes:
+    """A piece's elements as bytes (a copy: the piece may be a view of something larger)."""
+    import ctypes
+
+    piece = piece.to(torch_dtype(info.dtype)).contiguous()
+    return ctypes.string_at(piece.data_ptr(), piece.numel() * piece.element_size())
+
+
 def _piece(blob: bytes, info: TensorInfo, count: int) -> Any:
     import torch
 
-    piece = blob_to_tensor(blob)
-    if (
-        not isinstance(piece, torch.Tensor)
-        or piece.layout != torch.strided
-        or piece.dim() != 1
-        or piece.numel() != count
-        or dtype_name(piece.dtype) != info.dtype
-    ):
+    if len(blob) != count * info.itemsize:
         raise ProtocolError(f"a piece of {info.name!r} is not {count} elements of {info.dtype}")
-    return piece
+    if not count:
+        return torch.empty(0, dtype=torch_dtype(info.dtype))
+    # Raw bytes of a plain element type: there is nothing in them to execute. The piece is copied
+    # where it belongs before its buffer is reused; bool is read as bytes, then checked.
+    if info.dtype == "bool":
+        raw = torch.frombuffer(bytearray(blob), dtype=torch.uint8)
+        if bool((raw > 1).any()):
+            raise ProtocolError(f"a piece of {info.name!r} holds booleans other than 0 and 1")
+        return raw.to(torch.bool)
+    return torch.frombuffer(
+        bytearray(blob) if isinstance(blob, bytes) else blob, dtype=torch_dtype(info.dtype)
+    )
 
 
 class DenseSink:

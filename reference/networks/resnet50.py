@@ -25,9 +25,7 @@ class Bottleneck(nn.Module):
         out_channels = width * self.expansion
         self.conv1 = nn.Conv2d(in_channels, width, 1, stride=1 if stride_on_3x3 else stride, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(
-            width, width, 3, stride=stride if stride_on_3x3 else 1, padding=1, bias=False
-        )
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride if stride_on_3x3 else 1, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(width)
         self.conv3 = nn.Conv2d(width, out_channels, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(out_channels)
@@ -40,10 +38,11 @@ class Bottleneck(nn.Module):
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
+        # After the main path, in torchvision's order: the layer table pairs layers in call order.
+        identity = x if self.downsample is None else self.downsample(x)
         return self.relu(out + identity)
 
 
