@@ -10,15 +10,16 @@
    5개의 합성곱(convolution) 레이어로 feature maps 를 추출하고, 적응형 평균 풀링
    (nn.AdaptiveAvgPool2d)으로 크기를 6x6 으로 맞춘 뒤, 3개의 완전 연결(fully connected) 레이어로
    분류합니다. 적응형 평균 풀링 덕분에 224x224 가 아닌 입력(63x63 이상)에서도 동작해야 하며,
-   다른 크기의 입력과 다른 num_classes 로도 채점합니다.
+   (32, 3, 256, 256) 입력과 num_classes=10 으로도 채점합니다.
    torchvision.models.alexnet 이 만든 모델을 그대로 반환하면 0점입니다. 레이어를 직접 쌓아
    모델을 구성하세요.
 
 (Build the whole AlexNet from nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.Dropout and
 nn.Linear layers: five convolutions extract feature maps, an adaptive average pool brings them to
 6×6, three fully connected layers classify. It must work for inputs other than 224×224 (at least
-63×63) and for any num_classes: both are graded. Returning the model torchvision.models.alexnet
-builds scores 0: the builder must build the network itself.)
+63×63) and for any num_classes: a (32, 3, 256, 256) input and num_classes=10 are graded too.
+Returning the model torchvision.models.alexnet builds scores 0: the builder must build the network
+itself.)
 
 features, for a (32, 3, 224, 224) input:
   Conv2d(3 → 64, 11×11, stride 4, padding 2), ReLU, MaxPool2d(3, stride 2)    → (32, 64, 27, 27)
