@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
+import torch
+
 from grader.checks.alignment import Mapping, candidate_mappings, student_weights
 from grader.checks.diff import layer_table
-from grader.sandbox.messages import Layer
+from grader.course import Variant
+from grader.judge.session import VariantFacts
+from grader.judge.weights import reference_weights
+from grader.sandbox.client import RunOutput
+from grader.sandbox.messages import Layer, OutputInfo, Structure
 
 
 def _conv(path: str, cin: int, cout: int, k: int = 1, bias: bool = True) -> Layer:
@@ -36,16 +45,112 @@ def test_interchangeable_layers_are_tried_every_way_call_order_first() -> None:
 
 
 def test_a_layer_without_bias_still_takes_the_weight() -> None:
-    import torch
-
     reference = [_conv("0", 3, 48, 3)]
     student = [_conv("features", 3, 48, 3, bias=False)]
     (mapping,) = candidate_mappings(reference, student)
     assert mapping.pairs == (("0", "features"),)
-    weights = {"0.weight": torch.ones(48, 3, 3, 3), "0.bias": torch.zeros(48)}
-    loaded = student_weights(mapping, reference, student, weights, torch.Generator().manual_seed(0))
+    weights = reference_weights(reference, seed=7)
+    loaded = student_weights(mapping, reference, student, weights, seed=0)
     assert set(loaded) == {"features.weight"}
-    assert torch.equal(loaded["features.weight"], weights["0.weight"])
+    assert loaded["features.weight"].info.name == "features.weight"
+    assert torch.equal(loaded["features.weight"].materialise(), weights["0.weight"].materialise())
+
+
+def test_sixteen_interchangeable_layers_give_few_candidates_quickly() -> None:
+    # VGG16's five 512→512 convolutions, ResNet-50's identical blocks: a group this large is
+    # tried in call order and in its rotations, never in its 16! orders.
+    reference = [_conv(f"r{i}", 8, 8) for i in range(16)]
+    student = [_conv(f"s{i}", 8, 8) for i in range(16)]
+    started = time.monotonic()
+    mappings = candidate_mappings(reference, student)
+    assert time.monotonic() - started < 1.0
+    assert mappings[0].pairs == tuple((f"r{i}", f"s{i}") for i in range(16))
+    assert len(mappings) == 16
+    assert len(set(mappings)) == 16
+
+
+def test_the_behaviour_search_on_sixteen_interchangeable_layers_runs_a_few_times() -> None:
+    """A chain of sixteen identical convolutions, graded by the behaviour search in-process:
+    the right module matches on the first run; one with a ReLU too many is tried in call order
+    and in the rotations of its one group, at most 16 runs, and never in 16! orders."""
+    from grader.checks.behaviour import _Search
+
+    def chain(relu_at: int | None) -> torch.nn.Module:
+        layers: list[torch.nn.Module] = []
+        for index in range(16):
+            layers.append(torch.nn.Conv2d(8, 8, 1))
+            if index == relu_at:
+                layers.append(torch.nn.ReLU())
+        return torch.nn.Sequential(*layers)
+
+    reference = chain(None)
+    layers = [_conv(str(i), 8, 8) for i in range(16)]
+    weights = reference_weights(layers, seed=3)
+    inputs = torch.randn(2, 8, 3, 3)
+    expected, outputs = _forward(reference, {k: w.materialise() for k, w in weights.items()}, inputs)
+    facts = VariantFacts(
+        variant=Variant(id="chain", builder="build", description="the chain"),
+        structure=Structure(output=_output((2, 8, 3, 3)), layers=tuple(layers), parameter_count=0),
+        small_structure=Structure(output=_output((2, 8, 3, 3)), layers=tuple(layers), parameter_count=0),
+        weights=weights,
+        output=expected,
+        layer_outputs=outputs,
+    )
+    for relu_at, matches, most_runs in ((None, True, 1), (7, False, 16)):
+        module = chain(relu_at)
+        student = _InProcessStudent(module)
+        structure = Structure(output=_output((2, 8, 3, 3)), layers=_layers_of(module), parameter_count=0)
+        started = time.monotonic()
+        search = _Search(student, "default", inputs, structure, fresh=False)
+        found = search.variant(facts)
+        assert (found is not None) is matches
+        assert 1 <= student.runs <= most_runs
+        assert time.monotonic() - started < 10.0
+
+
+def _output(shape: tuple[int, ...]) -> OutputInfo:
+    return OutputInfo(kind="tensor", type_name="Tensor", shape=shape, device="cpu")
+
+
+def _layers_of(module: torch.nn.Module) -> tuple[Layer, ...]:
+    return tuple(
+        _conv(name, 8, 8) for name, sub in module.named_children() if isinstance(sub, torch.nn.Conv2d)
+    )
+
+
+def _forward(module: torch.nn.Module, weights: dict, inputs: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    module.load_state_dict(weights, strict=False)
+    captured: dict = {}
+    handles = [
+        sub.register_forward_hook(
+            lambda sub, args, out, name=name: captured.setdefault(name, out.detach().clone())
+        )
+        for name, sub in module.named_children()
+        if isinstance(sub, torch.nn.Conv2d)
+    ]
+    with torch.no_grad():
+        output = module.eval()(inputs)
+    for handle in handles:
+        handle.remove()
+    return output, captured
+
+
+class _InProcessStudent:
+    """What the behaviour search asks of a student, answered by a module in this process."""
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        self.module = module
+        self.runs = 0
+        self.exercise = SimpleNamespace(id="chain")
+        self.session = SimpleNamespace(seed=lambda *parts: 11)
+
+    def run(
+        self, configuration: str, inputs: torch.Tensor, *, weights: dict, capture_layers: bool
+    ) -> RunOutput:
+        self.runs += 1
+        output, layers = _forward(self.module, {k: w.materialise() for k, w in weights.items()}, inputs)
+        info = _output(tuple(output.shape))
+        return RunOutput(info=info, tensor=output, layers=layers if capture_layers else None)
 
 
 def test_the_layer_table_marks_the_first_difference() -> None:

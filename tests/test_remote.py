@@ -61,6 +61,7 @@ def test_dask_grades_with_the_instructors_course(reweighted_course: Path, tmp_pa
     shutil.copytree(SCENARIOS / "seed_answers" / "submission", folder / "ada")
     options = {
         "submissions": folder,
+        "homework": "blocks",
         "assignments": ["alexnet_block", "vgg_block"],
         "course_dir": reweighted_course,
     }

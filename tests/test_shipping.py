@@ -199,7 +199,7 @@ def test_frozen_facts_from_another_cpu_grade_the_same(
     cache = tmp_path / "cache"
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
 
-    right = submit(path=ROOT / "reference", course_dir=course_copy)
+    right = submit(path=ROOT / "reference", course_dir=course_copy, homework="blocks")
     assert right.error is None, right.error
     assert right.score == right.max_score == blocks_points.visible
     assert {c.status.value for a in right.assignments for c in a.checks if not c.hidden} == {"passed"}
@@ -207,7 +207,7 @@ def test_frozen_facts_from_another_cpu_grade_the_same(
     wrong = ROOT / "tests" / "scenarios" / "missing_relu" / "submission"
 
     def outcome(course_dir: Path) -> dict[tuple[str, str], tuple[str, float]]:
-        report = submit(path=wrong, course_dir=course_dir, assignments=["residual"])
+        report = submit(path=wrong, course_dir=course_dir, homework="blocks", assignments=["residual"])
         assert report.error is None, report.error
         return {(a.id, c.id): (c.status.value, c.score) for a in report.assignments for c in a.checks}
 
@@ -225,8 +225,8 @@ def test_a_changed_reference_makes_the_facts_stale(tmp_path: Path, course_copy: 
     stale = stale_facts(Course.load(course_dir))
     assert "vgg_block [default]" in stale
     with pytest.raises(UsageError, match="grade freeze"):
-        classroom_starter(out=tmp_path / "starter", course_dir=course_dir)
-    freeze(course_dir=course_dir)
+        classroom_starter(out=tmp_path / "starter", course_dir=course_dir, homework="blocks")
+    freeze(course_dir=course_dir, homework="blocks")
     assert stale_facts(Course.load(course_dir)) == []
 
 
@@ -405,7 +405,7 @@ def test_starter_with_stubs_fails_in_classroom(starter: Path, tmp_path: Path, bl
 
 
 def test_classroom_refuses_a_folder_in_use(starter: Path) -> None:
-    result = CliRunner().invoke(main, ["classroom", str(starter)])
+    result = CliRunner().invoke(main, ["classroom", str(starter), "--homework", "blocks"])
     assert result.exit_code == 2
     assert "not empty" in result.output
 

@@ -241,13 +241,13 @@ class _Child:
             # With a weight set every parameter is the judge's: torch's initialisers are skipped.
             module = self.build(target, initialise=len(infos) == 1)
             module.eval()
-        except StudentCodeError:
+        except BaseException:
+            # Every frame is read before the reply, whatever failed, so the next request starts in step.
             tensors.receive(next_frame, infos, request_id, _Discard())
             raise
         sink = _RunSink(self, module, infos)
         tensors.receive(next_frame, infos, request_id, sink)
-        if sink.error is not None:
-            raise sink.error
+        sink.raise_failure()
         inputs = sink.inputs()
         if device.startswith("cuda"):
             # The reference ran in float32 on the CPU; TensorFloat-32, cuDNN's default for
@@ -445,6 +445,7 @@ class _RunSink:
         self.input = torch.empty(infos[0].numel, dtype=tensors.torch_dtype(infos[0].dtype))
         self.slots: dict[str, torch.Tensor] | None = None
         self.error: StudentCodeError | None = None
+        self.crashed: Exception | None = None
 
     def inputs(self) -> torch.Tensor:
         if self.slots is None:
@@ -454,15 +455,26 @@ class _RunSink:
         return self.input.view(self.infos[0].shape)
 
     def accept(self, index: int, start: int, piece: Any) -> None:
+        if self.error is not None or self.crashed is not None:
+            return
+        try:
+            if index == 0:
+                self.input[start : start + piece.numel()] = piece
+                return
+            if self.slots is None:
+                self.prepare()
+            if self.error is None:
+                self.load(self.infos[index], start, piece)
+        except Exception as error:
+            # Student code that ran before (a patched torch) may break loading; the frames
+            # that follow are still read, so the next request starts in step.
+            self.crashed = error
+
+    def raise_failure(self) -> None:
+        if self.crashed is not None:
+            raise self.crashed
         if self.error is not None:
-            return
-        if index == 0:
-            self.input[start : start + piece.numel()] = piece
-            return
-        if self.slots is None:
-            self.prepare()
-        if self.error is None:
-            self.load(self.infos[index], start, piece)
+            raise self.error
 
     def prepare(self) -> None:
         # Lazy layers get their shapes on the CPU before any move (a lazy layer moved first
@@ -485,7 +497,7 @@ class _RunSink:
 
     def load(self, info: TensorInfo, start: int, piece: torch.Tensor) -> None:
         slot = (self.slots or {}).get(info.name)
-        if slot is None or tuple(slot.shape) != info.shape or not slot.is_floating_point():
+        if slot is None or tuple(slot.shape) != info.shape or dtype_name(slot.dtype) != info.dtype:
             self.error = StudentCodeError(
                 FailureKind.LOAD_WEIGHTS_FAILED, f"could not load a tensor into parameter {info.name!r}"
             )
