@@ -69,6 +69,10 @@ class Stage:
 
     name: str
     shape: Shape
+    # Where it ends among the results of that shape: the "last" before the next stage's shape
+    # first appears (a ResNet stage, whose blocks all give it), or the "first" (a VGG stage,
+    # which ends at its max-pool: the next stage's convolutions give the same shape).
+    end: str = "last"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,7 +165,10 @@ class Exercise:
             directory=directory,
             forbid=tuple(str(name) for name in data.get("forbid", ())),
             request_timeout_s=float(data["request_timeout_s"]) if "request_timeout_s" in data else None,
-            stages=tuple(Stage(name=str(t["name"]), shape=tuple(t["shape"])) for t in data.get("stages", ())),
+            stages=tuple(
+                Stage(name=str(t["name"]), shape=tuple(t["shape"]), end=str(t.get("end", "last")))
+                for t in data.get("stages", ())
+            ),
             stage_unit=StageUnit(**data["stage_unit"]) if "stage_unit" in data else None,
         )
 

@@ -9,15 +9,16 @@ passes and names it; otherwise the feedback names the first layer that differs.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from grader import settings
 from grader.checks import alignment
-from grader.checks.diff import applied_counts, layer_table, nearest
+from grader.checks.diff import Step, align, applied_counts, layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_differing_outputs, for_structures
-from grader.checks.layers import named, shape_text
+from grader.checks.layers import describe, named, shape_text
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.judge.session import Reference, Student, VariantFacts
 from grader.sandbox.client import RunOutput, SubmissionFailed
@@ -257,9 +258,10 @@ def _explain(
         if len(variants) > 1
         else ""
     )
+    missing = _missing(structure, variant.small_structure)
     for ref in reference_layers:
         student_path = best.mapping.student_for(ref.path)
-        if student_path is None:
+        if student_path is None or ref.path in missing:
             fail(
                 f"Your module's output differs from the reference's ({variant.variant.description}): "
                 f"the reference's layer {named(ref)} has no counterpart of the same type and "
@@ -309,6 +311,31 @@ def _explain(
         + for_differing_outputs(found, expected, variant.small_structure, exercise=student.exercise),
         layers=table,
     )
+
+
+#: A few layers forgotten (a shortcut's BatchNorm in each stage) are named where they are missing.
+MAX_ALIGNED_MISSING = 4
+
+
+def _missing(student: Structure, reference: Structure) -> set[str]:
+    """Reference layers the student's forward lacks: missing where the two call-ordered layer
+    lists are aligned, and of a kind the student has fewer of. A mapping by signature alone
+    would pair such a layer with the next one like it (a shortcut's BatchNorm with the next
+    block's), and blame that one."""
+    ours = Counter(describe(layer) for layer in student.weighted_layers)
+    theirs = Counter(describe(layer) for layer in reference.weighted_layers)
+    if sum((theirs - ours).values()) > MAX_ALIGNED_MISSING:
+        # Whole blocks missing: where the alignment puts them is a guess, and the per-stage
+        # summary says how many; the first layer the mapping leaves without a counterpart is named.
+        return set()
+    return {
+        pair.reference.path
+        for pair in align(student.called_layers, reference.called_layers)
+        if pair.step is Step.MISSING
+        and pair.reference is not None
+        and pair.reference.params
+        and ours[describe(pair.reference)] < theirs[describe(pair.reference)]
+    }
 
 
 def _completeness(attempt: _Attempt, structure: Structure) -> int:

@@ -6,6 +6,7 @@ from typing import NoReturn
 
 from grader.checks.feedback import fail
 from grader.checks.hints import for_failure, for_output
+from grader.checks.layers import shape_text
 from grader.failures import FailureKind
 from grader.judge.session import Student
 from grader.sandbox.client import SubmissionFailed
@@ -43,11 +44,24 @@ def fail_with(failed: SubmissionFailed, student: Student, configuration: str = "
 
 
 def _fails_only_with_arguments(student: Student, configuration: str) -> list[str]:
+    """Forward raised at another configuration: a hint where the default one works at the same
+    input sizes (the builder ignores its arguments), or, for another input size alone, where the
+    statement's size works (a layer fixes the input size)."""
+    config = student.exercise.configuration(configuration)
+    stated = student.exercise.configuration("default").input_shape
     try:
-        student.structure("default")
+        if not config.kwargs:
+            student.structure("default")
+            return [
+                f"Your module works for the statement's input {shape_text(stated)} but not for "
+                f"{shape_text(config.input_shape)}, which the reference accepts: does a layer fix the "
+                "input size (a Linear sized for one image size, without an adaptive pool before it)?"
+            ]
+        student.structure("default", config.input_shape)
+        student.structure("default", config.small_input_shape)
     except SubmissionFailed:
-        return []
-    arguments = ", ".join(f"{k}={v}" for k, v in student.exercise.configuration(configuration).kwargs.items())
+        return []  # the default arguments fail there too: not a matter of arguments
+    arguments = ", ".join(f"{k}={v}" for k, v in config.kwargs.items())
     return [
         f"Your module works with the default arguments but not with {arguments}: does the builder "
         "use its arguments instead of fixed numbers?"

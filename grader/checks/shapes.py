@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from grader.checks import stages
 from grader.checks.diff import applied_counts, layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
 from grader.checks.layers import shape_text
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
-from grader.judge.session import ConfigurationFacts, Reference, Student
+from grader.failures import FailureKind
+from grader.judge.session import ConfigurationFacts, Reference, Student, probe_input
 from grader.judge.weights import noise
 from grader.sandbox.client import SubmissionFailed
+from grader.sandbox.messages import numel
 
 
 def output_shape(student: Student, reference: Reference, configuration: str = "default") -> None:
@@ -38,31 +42,57 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
     )
 
 
+#: Largest input (elements) the shape check runs for real at the stated size, one sample.
+MAX_CONFIRM_ELEMENTS = 1 << 22
+
+
 def _confirm_on_real_input(student: Student, facts: ConfigurationFacts, configuration: str) -> None:
-    """The meta-device shape is the child's word; a real output tensor is data."""
+    """The meta-device shape is the child's word; a real output tensor is data.
+
+    On the judge's small input; where forward raises there (a network whose classifier fits
+    one input size only), on one sample of the stated size itself: this check is about the
+    stated size, and another input's failure is for the checks that use it.
+    """
+    probe, expected = facts.probe_shape, facts.variants[0].small_structure.output.shape
     try:
-        # Small seeded weights for every parameter: the values do not matter here, and with a
-        # weight set the child skips torch's initialisers (a second for a VGG16).
-        structure = student.structure(configuration, facts.probe_shape)
-        seed = student.session.seed(student.exercise.id, configuration, "shape")
-        weights = {
-            layer.parameter_path(name): noise(layer.parameter_path(name), shape, seed, buffer=is_buffer)
-            for layer in structure.layers
-            for named, is_buffer in ((layer.params, False), (layer.buffers, True))
-            for name, shape in named
-        }
-        run = student.run(configuration, facts.inputs, weights=weights)
+        found = _real_output_shape(student, configuration, facts.inputs)
     except SubmissionFailed as failed:
-        fail_with(failed, student, configuration)
-    found = None if run.tensor is None else tuple(run.tensor.shape)
-    expected = facts.variants[0].small_structure.output.shape
+        stated = (1, *facts.configuration.input_shape[1:])
+        if failed.failure.kind is not FailureKind.FORWARD_RAISED or numel(stated) > MAX_CONFIRM_ELEMENTS:
+            fail_with(failed, student, configuration)
+        import torch
+
+        generator = torch.Generator().manual_seed(
+            student.session.seed(student.exercise.id, configuration, "stated")
+        )
+        probe, expected = stated, (1, *facts.output_shape[1:])
+        try:
+            found = _real_output_shape(student, configuration, probe_input(stated, generator))
+        except SubmissionFailed as again:
+            fail_with(again, student, configuration)
     if found != expected:
         fail(
             f"On the meta device your module's output has the expected shape, but on a real input "
-            f"of shape {shape_text(facts.probe_shape)} it returns {shape_text(found)} where the "
+            f"of shape {shape_text(probe)} it returns {shape_text(found)} where the "
             f"reference returns {shape_text(expected)}: the module must compute the same shapes "
             "on every device and for every input size."
         )
+
+
+def _real_output_shape(student: Student, configuration: str, inputs: Any) -> tuple[int, ...] | None:
+    """The output's shape on a real input, with small seeded weights for every parameter: the
+    values do not matter here, and with a weight set the child skips torch's initialisers (a
+    second for a VGG16)."""
+    structure = student.structure(configuration, tuple(inputs.shape))
+    seed = student.session.seed(student.exercise.id, configuration, "shape")
+    weights = {
+        layer.parameter_path(name): noise(layer.parameter_path(name), shape, seed, buffer=is_buffer)
+        for layer in structure.layers
+        for named, is_buffer in ((layer.params, False), (layer.buffers, True))
+        for name, shape in named
+    }
+    run = student.run(configuration, inputs, weights=weights)
+    return None if run.tensor is None else tuple(run.tensor.shape)
 
 
 def intermediate_shapes(student: Student, reference: Reference, configuration: str = "default") -> None:

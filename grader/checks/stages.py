@@ -65,7 +65,7 @@ def _ends(structure: Structure, stages: Sequence[Stage]) -> list[float | None]:
         if not candidates:
             ends += [None] * (len(stages) - index)
             return ends
-        start = candidates[-1]
+        start = candidates[0] if stage.end == "first" else candidates[-1]
         ends.append(start)
     return ends
 

@@ -39,6 +39,10 @@ from grader.sandbox.protocol import Message, ProtocolError, Target, expect, fram
 from grader.sandbox.tensors import Dense, TensorSource
 from grader.sandbox.zygote import ExitStatus, Zygote, wait_for
 
+#: Failures of one request that say nothing of the next: forward raised on this input, or these
+#: weights did not load. Any other failure (a hang, a crash, an import error) is not asked again.
+_ONE_REQUEST_KINDS = frozenset({FailureKind.FORWARD_RAISED, FailureKind.LOAD_WEIGHTS_FAILED})
+
 
 class SubmissionFailed(Exception):
     """Student code could not answer a request; the check that asked fails."""
@@ -245,6 +249,8 @@ class Sandbox:
         try:
             reply, outputs = self._exchange(Message(header), sources)
         except SubmissionFailed as failed:
+            if failed.failure.kind in _ONE_REQUEST_KINDS:
+                raise  # another input may well work: a network right only at 224×224
             self.fatal[key] = failed.failure
             # A hang is not retried with other arguments either: one timeout per exercise.
             if target.module not in self.answered_modules or failed.failure.kind is FailureKind.TIMEOUT:

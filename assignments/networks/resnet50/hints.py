@@ -15,7 +15,11 @@ STAGE_OF = {256: "conv2_1", 512: "conv3_1", 1024: "conv4_1", 2048: "conv5_1"}
 
 
 def _projection(layer: Layer) -> tuple[int, int] | None:
-    """(in, out) of a 1×1 convolution that widens to a stage's output channels."""
+    """(in, out) of a 1×1 convolution that widens to a stage's output channels, or None.
+
+    The main path's last 1×1 convolution widens by the expansion, 4 (128→512); a projection
+    shortcut by 2 (256→512), except conv2_1's, 64→256, which only the count tells apart.
+    """
     config = layer.config
     if layer.type != "Conv2d" or config.get("kernel_size") != [1, 1]:
         return None
@@ -23,6 +27,15 @@ def _projection(layer: Layer) -> tuple[int, int] | None:
     if channels_out not in STAGE_OF or not isinstance(channels_in, int) or channels_in >= channels_out:
         return None
     return channels_in, channels_out
+
+
+def _blocks(structure: Structure) -> Counter[tuple[object, object]]:
+    """The 3×3 convolutions, one a block: how many blocks of each width there are."""
+    return Counter(
+        (layer.config.get("in_channels"), layer.config.get("out_channels"))
+        for layer in structure.weighted_layers
+        if layer.type == "Conv2d" and layer.config.get("kernel_size") == [3, 3]
+    )
 
 
 def structure_hints(student: Structure, reference: Structure) -> list[str]:
@@ -35,9 +48,9 @@ def structure_hints(student: Structure, reference: Structure) -> list[str]:
         layer.config.get("num_features") for layer in reference.weighted_layers if layer.type == "BatchNorm2d"
     )
     hints = []
-    for (channels_in, channels_out), count in sorted((theirs - ours).items()):
-        # The main path's last 1×1 convolution widens too (64→256): only a widening by a
-        # factor the blocks' own convolutions do not make, or one too few, is a shortcut.
+    # A widening 1×1 convolution too few is a missing shortcut only where no block is missing.
+    missing = theirs - ours if _blocks(student) == _blocks(reference) else Counter()
+    for (channels_in, channels_out), count in sorted(missing.items()):
         hints.append(
             f"No projection shortcut where the channels change at {STAGE_OF[channels_out]}: the "
             f"reference adds a 1×1 convolution {channels_in}→{channels_out} (and a BatchNorm) on the "
