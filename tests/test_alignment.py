@@ -58,21 +58,20 @@ def test_a_layer_without_bias_still_takes_the_weight() -> None:
 
 def test_sixteen_interchangeable_layers_give_few_candidates_quickly() -> None:
     # VGG16's five 512→512 convolutions, ResNet-50's identical blocks: a group this large is
-    # tried in call order and in its rotations, never in its 16! orders.
+    # taken in call order, never tried in its 16! orders.
     reference = [_conv(f"r{i}", 8, 8) for i in range(16)]
     student = [_conv(f"s{i}", 8, 8) for i in range(16)]
     started = time.monotonic()
     mappings = candidate_mappings(reference, student)
     assert time.monotonic() - started < 1.0
     assert mappings[0].pairs == tuple((f"r{i}", f"s{i}") for i in range(16))
-    assert len(mappings) == 16
-    assert len(set(mappings)) == 16
+    assert len(mappings) == 1
 
 
 def test_the_behaviour_search_on_sixteen_interchangeable_layers_runs_a_few_times() -> None:
     """A chain of sixteen identical convolutions, graded by the behaviour search in-process:
     the right module matches on the first run; one with a ReLU too many is tried in call order
-    and in the rotations of its one group, at most 16 runs, and never in 16! orders."""
+    alone (its one group is too large to reorder): one run, never 16! of them."""
     from grader.checks.behaviour import _Search
 
     def chain(relu_at: int | None) -> torch.nn.Module:
@@ -96,7 +95,7 @@ def test_the_behaviour_search_on_sixteen_interchangeable_layers_runs_a_few_times
         output=expected,
         layer_outputs=outputs,
     )
-    for relu_at, matches, most_runs in ((None, True, 1), (7, False, 16)):
+    for relu_at, matches, most_runs in ((None, True, 1), (7, False, 1)):
         module = chain(relu_at)
         student = _InProcessStudent(module)
         structure = Structure(output=_output((2, 8, 3, 3)), layers=_layers_of(module), parameter_count=0)

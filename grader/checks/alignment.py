@@ -9,9 +9,9 @@ the call-order one first; the behaviour check tries them in turn.
 The candidates stay few however large the network: the call-order mapping, then,
 for one group of interchangeable layers at a time (the others in call order),
 that group's other orders — all of them for a group of up to
-``MAX_PERMUTED_GROUP`` layers (branches joined in another order), a rotation
-each for a larger one (VGG16's five 512→512 convolutions, ResNet-50's identical
-blocks, which a forward calls in order anyway). Never a product over groups.
+``MAX_PERMUTED_GROUP`` layers (branches joined in another order); a larger group
+(VGG16's five 512→512 convolutions, ResNet-50's identical blocks) is taken in
+call order, the order a forward calls them in. Never a product over groups.
 """
 
 from __future__ import annotations
@@ -97,9 +97,9 @@ class Assignment:
 
 
 def _orders(group: Group) -> tuple[tuple[Layer, ...], ...]:
-    """A group's student layers in call order, then in its other orders: every one for a small
-    group (branches joined in another order), a rotation each for a large one (VGG16's five
-    512→512 convolutions, ResNet-50's identical blocks, which a forward calls in order anyway)."""
+    """A group's student layers in call order, then, for a small group (branches joined in
+    another order), in every other order; a large one (VGG16's five 512→512 convolutions,
+    ResNet-50's identical blocks) only in call order, the order a forward calls them in."""
     refs, students = group
     count = min(len(refs), len(students))
     orders = [tuple(students)]
@@ -107,8 +107,6 @@ def _orders(group: Group) -> tuple[tuple[Layer, ...], ...]:
         return tuple(orders)
     if len(students) <= MAX_PERMUTED_GROUP:
         orders += [tuple(o) for o in itertools.islice(itertools.permutations(students, count), 1, None)]
-    else:
-        orders += [tuple(students[shift:] + students[:shift]) for shift in range(1, len(students))]
     return tuple(orders)
 
 

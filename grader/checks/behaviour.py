@@ -10,7 +10,8 @@ passes and names it; otherwise the feedback names the first layer that differs.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from grader import settings
@@ -92,7 +93,14 @@ def matches_reference(
                 session.matched[key] = (variant.variant.id, found.mapping)
             return
     attempts = search.attempts
-    _explain(student, structure, attempts, configuration, facts.probe_shape)
+    _explain(
+        student,
+        structure,
+        attempts,
+        configuration,
+        facts.probe_shape,
+        complete=None if fresh else (lambda variant_id: reference.layer_outputs(configuration, variant_id)),
+    )
 
 
 class _Search:
@@ -128,7 +136,11 @@ class _Search:
         best = self.attempt(variant, assignment.mapping(choice))
         explored: set[int] = set()
         while best is not None and not best.matches:
-            group = assignment.group_of(_first_difference(best) or "")
+            first = _first_difference(best)
+            # A reference layer with no counterpart: no order of the student's layers gives one.
+            if first is None or best.mapping.student_for(first) is None:
+                return None
+            group = assignment.group_of(first)
             if group is None or group in explored:
                 return None
             explored.add(group)
@@ -223,7 +235,11 @@ def _explain(
     attempts: list[_Attempt],
     configuration: str,
     probe: tuple[int, ...],
+    *,
+    complete: Callable[[str], dict[str, Any]] | None = None,
 ) -> None:
+    """Fail with the first layer that differs (``complete`` gives every layer's output where
+    the frozen facts keep the first ones only)."""
     # Against the accepted variant that explains most of the student's layers, then the
     # mapping of layers that agrees longest with it.
     variants = list({id(a.facts): a.facts for a in attempts}.values())
@@ -271,6 +287,10 @@ def _explain(
             )
         found = (best.run.layers or {}).get(student_path)
         expected = variant.layer_outputs.get(ref.path)
+        if expected is None and found is not None and complete is not None:
+            layer_outputs, complete = complete(variant.variant.id), None
+            variant = replace(variant, layer_outputs=layer_outputs)
+            expected = layer_outputs.get(ref.path)
         if expected is None and found is not None:
             # Frozen facts keep a network's first layer outputs only (facts.FROZEN_LAYER_BYTES).
             fail(

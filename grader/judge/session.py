@@ -193,12 +193,23 @@ class Reference:
                 with_reference = course.homework_of(self.exercise).has_reference
                 digest = source_digest(course, self.exercise) if with_reference else None
                 stored = FrozenFacts(self.exercise).load(configuration, digest=digest)
-                if stored is not None and stored.trimmed and with_reference:
-                    stored = None  # every layer's output, to name the first that differs
             if stored is None:
                 stored = self._stored(configuration, session.facts_seed, fresh=False)
             session.facts[key] = self._facts(configuration, stored)
         return self.session.facts[key]
+
+    def layer_outputs(self, configuration: str, variant_id: str) -> dict[str, Any]:
+        """Every weighted layer's output of a variant at the facts seed, where the frozen facts
+        keep only the first (a network's): computed from the reference when it is present,
+        else what there is. Only feedback needs them, so only a failed behaviour asks."""
+        facts = self.facts(configuration)
+        kept = next(v.layer_outputs for v in facts.variants if v.variant.id == variant_id)
+        session = self.session
+        homework = session.course.homework_of(self.exercise)
+        if session.facts_seed != settings.FACTS_SEED or not homework.has_reference:
+            return kept
+        stored = self._stored(configuration, session.facts_seed, fresh=False)
+        return stored.variants[variant_id].layers
 
     def fresh_facts(self, configuration: str) -> ConfigurationFacts:
         """Facts on an input, input size and weights drawn from the hidden seed.

@@ -237,10 +237,17 @@ class _Child:
         if not infos or infos[0].name != "input":
             raise ProtocolError("a run needs its input first")
         request_id = header.get("id")
+        # With a weight set every parameter is the judge's, and for a shape alone (``zeroed``)
+        # values do not matter: torch's initialisers are skipped, the parameters zeroed.
+        zeroed = bool(header.get("zeroed", False))
         try:
-            # With a weight set every parameter is the judge's: torch's initialisers are skipped.
-            module = self.build(target, initialise=len(infos) == 1)
+            module = self.build(target, initialise=len(infos) == 1 and not zeroed)
             module.eval()
+            if zeroed:
+                with torch.no_grad():
+                    for parameter in module.parameters():
+                        if not isinstance(parameter, UninitializedTensorMixin):
+                            parameter.zero_()
         except BaseException:
             # Every frame is read before the reply, whatever failed, so the next request starts in step.
             tensors.receive(next_frame, infos, request_id, _Discard())

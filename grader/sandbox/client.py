@@ -208,13 +208,19 @@ class Sandbox:
         weights: dict[str, Any] | None = None,
         device: str = "cpu",
         capture_layers: bool = False,
+        zeroed: bool = False,
     ) -> RunOutput:
         """Forward ``inputs`` once, with one weight set (every tensor the judge's) or as built.
 
         ``inputs`` is a shape on the meta device. The input and the weights follow the
         request in bounded frames; the reply's tensors come back the same way.
         """
-        header: dict[str, Any] = {"op": "run", "device": device, "capture_layers": capture_layers}
+        header: dict[str, Any] = {
+            "op": "run",
+            "device": device,
+            "capture_layers": capture_layers,
+            "zeroed": zeroed,  # every parameter zero: for a shape, which values do not change
+        }
         sources: list[TensorSource] = []
         if device == "meta":
             header["input_shape"] = list(inputs)
