@@ -113,11 +113,6 @@ class StoredFacts:
     variants: dict[str, VariantRecord]
     header: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def trimmed(self) -> bool:
-        """Frozen with only a prefix of the layer outputs (``FROZEN_LAYER_BYTES``)."""
-        return bool(self.header.get("trimmed_layers"))
-
     def _structures(self) -> dict[str, Structure]:
         structures = {}
         for name, record in self.variants.items():

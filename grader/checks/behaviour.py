@@ -246,7 +246,7 @@ def _explain(
     variant = nearest(structure, variants, lambda v: v.small_structure)
     best = max(
         (a for a in attempts if a.facts is variant),
-        key=lambda a: (_agreeing_layers(a, structure), _completeness(a, structure)),
+        key=lambda a: (_agreeing_layers(a), _completeness(a, structure)),
     )
     student.note(closest_variant=variant.variant.id)
     reference_layers = variant.small_structure.weighted_layers
@@ -365,7 +365,7 @@ def _completeness(attempt: _Attempt, structure: Structure) -> int:
     return -((reference - pairs) + (len(structure.weighted_layers) - pairs))
 
 
-def _agreeing_layers(attempt: _Attempt, structure: Structure | None = None) -> int:
+def _agreeing_layers(attempt: _Attempt) -> int:
     agreeing = 0
     for ref in attempt.facts.small_structure.weighted_layers:
         student_path = attempt.mapping.student_for(ref.path)

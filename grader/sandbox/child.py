@@ -2,7 +2,7 @@
 
 A child serves one submission folder. It answers the judge's requests (inspect a
 built module on the meta device; run it with given weights on a given input)
-with data only: JSON results and ``torch.save`` blobs. Its stdout and stderr go
+with data only: JSON results and tensors as raw bytes (``tensors.py``). Its stdout and stderr go
 to a capture file, never to the protocol socket. The judge (``client.py``)
 treats every answer as a claim and checks values itself.
 """

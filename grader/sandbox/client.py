@@ -2,7 +2,7 @@
 
 The judge never imports student code. It asks a child (``child.py``) through
 numbered requests and believes only data: JSON parsed into typed messages and
-tensors read with ``torch.load(weights_only=True)``. A child that times out,
+tensors as raw bytes of a named element type (``tensors.py``). A child that times out,
 dies or answers out of turn is killed with its whole process group, the check
 that asked fails with a message saying so, and a fresh child serves the next.
 """

@@ -1,8 +1,8 @@
 """The messages that cross between the judge and a sandboxed child, and their framing.
 
 Only data crosses: a JSON header (size-capped, parsed strictly) followed by raw
-blobs that hold tensors written with ``torch.save`` and read back with
-``torch.load(weights_only=True)``. Nothing is ever unpickled from the child.
+blobs, which hold pieces of tensors as bytes of a named element type
+(grader/sandbox/tensors.py). Nothing is ever unpickled from the child.
 
 A frame is: 4-byte big-endian header length, the UTF-8 JSON header, then the
 blobs whose lengths the header lists under ``blob_sizes``. Every request carries
@@ -11,7 +11,6 @@ an ``id`` and every reply repeats it, so a late or forged reply is detected.
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 import struct
@@ -123,25 +122,6 @@ def _receive_exactly(sock: socket.socket, size: int, deadline: float | None) -> 
             raise EOFError("the other side closed the connection")
         received += count
     return buffer
-
-
-def tensor_to_blob(value: Any) -> bytes:
-    """Serialise a tensor, or a dict of tensors, the one way the judge reads back."""
-    import torch
-
-    buffer = io.BytesIO()
-    torch.save(value, buffer)
-    return buffer.getvalue()
-
-
-def blob_to_tensor(blob: bytes, *, map_location: str | None = None) -> Any:
-    """Read a blob written by ``tensor_to_blob`` without ever unpickling code."""
-    import torch
-
-    try:
-        return torch.load(io.BytesIO(blob), weights_only=True, map_location=map_location)
-    except Exception as error:  # anything but plain tensors is refused, whatever it raises
-        raise ProtocolError(f"not a plain tensor blob ({type(error).__name__})") from None
 
 
 def expect(value: Any, kind: type, what: str) -> Any:

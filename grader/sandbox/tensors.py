@@ -114,8 +114,7 @@ class Dense:
         return cls(TensorInfo.of(name, tensor), tensor.detach().to("cpu").contiguous().reshape(-1))
 
     def piece(self, start: int, stop: int) -> Any:
-        # A clone: torch.save of a view would write the whole storage behind it.
-        return self.flat[start:stop].clone()
+        return self.flat[start:stop]  # a view: ``frames`` copies its bytes
 
 
 #: One piece: (index of the tensor in the stream, first element, element after the last).
