@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader import __version__, settings
+from grader import __version__, i18n, settings
 from grader.course import Course, Exercise, Homework
 from grader.fingerprint import fingerprint
 from grader.intake import Entry, IntakeError, discover, extract
@@ -56,7 +56,7 @@ from grader.report.html import render_html
 from grader.report.json_report import write_json, write_text
 from grader.report.model import Report, report_from_dict
 from grader.sandbox.zygote import Zygote
-from grader.submission import Snapshot, UsageError, snapshot
+from grader.submission import Snapshot, UsageError, snapshot_entry
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +96,7 @@ def grade_batch(
     timeout_s: float = settings.REQUEST_TIMEOUT_S,
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
     scheduler: str | None = None,
+    language: str | None = None,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[StudentResult], None] | None = None,
 ) -> BatchResult:
@@ -110,7 +111,9 @@ def grade_batch(
         raise UsageError(f"not a folder: {submissions}")
     if roster is not None and not roster.is_file():
         raise UsageError(f"no such roster file: {roster}")
-    chosen = Course.load(course_dir).choose_homework(homework)
+    course = Course.load(course_dir)
+    language = course.speak(language)
+    chosen = course.choose_homework(homework)
     exercises = chosen.select(list(assignments))
     intake = discover(submissions, roster)
     reports = out / "reports"
@@ -128,6 +131,7 @@ def grade_batch(
         force=force,
         jobs=max(1, jobs),
         on_result=on_result,
+        language=language,
     )
     try:
         results = runner.run(intake.entries)
@@ -170,7 +174,9 @@ class _Runner:
         force: bool,
         jobs: int,
         on_result: Callable[[StudentResult], None] | None,
+        language: str = i18n.DEFAULT_LANGUAGE,
     ) -> None:
+        self.language = language
         self.homework = homework
         self.exercises = exercises
         self.course_dir = course_dir
@@ -204,8 +210,8 @@ class _Runner:
         work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
         work.chmod(0o755)  # readable by the sandbox's own uid, when it has one
         try:
-            folder = extract(entry.path, work / "unpacked") if entry.is_zip else entry.path
-            copy = snapshot(self.homework.submission_folder(folder), work / "submission")
+            source = extract(entry.path, work / "unpacked") if entry.is_zip else entry.path
+            copy = snapshot_entry(source, work / "submission", self.homework, self.exercises)
         except (IntakeError, UsageError, OSError) as error:
             shutil.rmtree(work, ignore_errors=True)
             self._done(StudentResult(id=entry.id, name=entry.name, status=INVALID, reason=str(error)))
@@ -228,6 +234,7 @@ class _Runner:
             timeout_s=self.timeout_s,
             hidden=True,  # batch grading is the instructor's: every check counts
             work=judge_work,
+            language=self.language,
         )
         now = time.monotonic()
         return _Job(
@@ -348,6 +355,7 @@ class _DaskRunner(_Runner):
                     homework=self.homework.id,
                     assignments=[e.id for e in self.exercises],
                     timeout_s=self.timeout_s,
+                    language=self.language,
                     key=f"grade-{entry.id}-{job.copy.submission.sha256[:16]}",
                     pure=False,
                 )

@@ -20,10 +20,13 @@ from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
-from grader import __version__, settings, silence_missing_numpy
+from grader import __version__, i18n, settings, silence_missing_numpy
 from grader.batch import grade_batch
+from grader.course import Course
 from grader.freeze import freeze
 from grader.grade import list_homeworks, submit
+from grader.i18n import _
+from grader.notebook.template import write_notebook
 from grader.report.classroom import github_output_lines, markdown_summary
 from grader.report.gradebook import StudentResult
 from grader.report.gradescope import gradescope_results, gradescope_unstarted
@@ -45,6 +48,16 @@ course_option = click.option(
     type=click.Path(path_type=Path, file_okay=False, resolve_path=True),
     default=settings.DEFAULT_COURSE_DIR,
     help="The course folder holding assignments/ (and reference/, for instructors).",
+)
+
+
+lang_option = click.option(
+    "--lang",
+    "language",
+    type=click.Choice(i18n.LANGUAGES),
+    default=None,
+    help="The language of what students read. Default: your locale's (LC_ALL, LANG) if the grader "
+    "speaks it, else the course's (course.toml), else English.",
 )
 
 
@@ -72,6 +85,7 @@ def main() -> None:
 
 @main.command("submit")
 @click.argument("path", type=click.Path(path_type=Path))
+@lang_option
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the JSON report here.")
 @homework_option(
     "The homework PATH holds. Default: the course's only one, else the one whose modules PATH holds."
@@ -113,6 +127,7 @@ def main() -> None:
 )
 def submit_command(
     path: Path,
+    language: str | None,
     json_path: Path | None,
     homework: str | None,
     assignments: tuple[str, ...],
@@ -124,7 +139,8 @@ def submit_command(
     hidden: bool,
     gradescope_path: Path | None,
 ) -> None:
-    """Grade the submission folder PATH and print the score with feedback."""
+    """Grade PATH (your notebook, your .py file, or the folder of your .py files) and print the
+    score with feedback."""
     console = Console()
     if classroom and not os.environ.get("GITHUB_OUTPUT"):
         raise click.UsageError(
@@ -139,6 +155,7 @@ def submit_command(
             timeout_s=timeout_s,
             course_dir=course_dir,
             hidden=hidden,
+            language=language,
         )
     except UsageError as error:
         if gradescope_path is not None:
@@ -190,6 +207,7 @@ def write_classroom(report: Report) -> None:
 )
 @course_option
 @click.option("--scheduler", metavar="tcp://HOST:8786", help="Grade on this Dask cluster (grader[dask]).")
+@lang_option
 def batch_command(
     submissions: Path,
     out: Path,
@@ -201,8 +219,9 @@ def batch_command(
     timeout_s: float,
     course_dir: Path,
     scheduler: str | None,
+    language: str | None,
 ) -> None:
-    """Grade every submission in SUBMISSIONS (folders or zips) into a gradebook in --out."""
+    """Grade every submission in SUBMISSIONS (folders, zips or notebooks) into a gradebook in --out."""
     console = Console()
     # Refreshed by hand: a refresh thread would be in every judge this process forks.
     with Progress(
@@ -230,6 +249,7 @@ def batch_command(
                 timeout_s=timeout_s,
                 course_dir=course_dir,
                 scheduler=scheduler,
+                language=language,
                 on_start=started,
                 on_result=finished,
             )
@@ -328,6 +348,21 @@ def gradescope_command(out: Path, homework: str | None, course_dir: Path) -> Non
         f"({shipped.hidden_points:g} in hidden checks, shown after publishing). "
         "Use Gradescope's Ubuntu base image."
     )
+
+
+@main.command("notebook")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@homework_option("The homework of the notebook. Default: the course's only one.")
+@course_option
+@lang_option
+def notebook_command(out: Path, homework: str | None, course_dir: Path, language: str | None) -> None:
+    """Write OUT, the homework's template as a notebook: each exercise's statement, its stub, and
+    a cell that tries it at the seed's sizes on the meta device."""
+    with usage_errors():
+        course = Course.load(course_dir)
+        course.speak(language)
+        written = write_notebook(out=out, homework=course.choose_homework(homework))
+    click.echo(_("{file} written: fill in the builders, then `grade submit {file}`.").format(file=written))
 
 
 @main.command("list")

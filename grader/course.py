@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader import i18n
 from grader.errors import UsageError
 
 Shape = tuple[int, ...]
@@ -240,6 +241,14 @@ class Course:
     directory: Path
     title: str
     homeworks: tuple[Homework, ...]
+    language: str | None = None  # what students read unless --lang or their locale says otherwise
+
+    def speak(self, explicit: str | None = None) -> str:
+        """Make the language asked for (else the user's locale's, else the course's) the one
+        every text is produced in from now on, and return it."""
+        chosen = i18n.resolve(explicit, self.language)
+        i18n.activate(chosen, self.directory)
+        return chosen
 
     @property
     def reference_dir(self) -> Path:
@@ -271,9 +280,12 @@ class Course:
     def homework_of(self, exercise: Exercise) -> Homework:
         return self.homework(exercise.homework)
 
-    def choose_homework(self, name: str | None, submission: Path | None = None) -> Homework:
+    def choose_homework(
+        self, name: str | None, submission: Path | None = None, *, defines: frozenset[str] | None = None
+    ) -> Homework:
         """The homework asked for by ``name``; else the only one; else the one whose exercise
-        modules ``submission`` holds (or whose subfolder it has). Ambiguity is a usage error."""
+        modules ``submission`` holds (or whose subfolder it has), or for a notebook, whose
+        builders it ``defines``. Ambiguity is a usage error."""
         if name is not None:
             return self.homework(name)
         if len(self.homeworks) == 1:
@@ -282,9 +294,12 @@ class Course:
             raise CourseError(
                 f"the course has several homeworks: choose one with --homework ({self._choices()})"
             )
-        holding = [h for h in self.homeworks if h.holds_modules(submission)] or [
-            h for h in self.homeworks if (submission / h.id).is_dir()
-        ]
+        if defines is not None:
+            holding = [h for h in self.homeworks if any(e.builder in defines for e in h.exercises)]
+        else:
+            holding = [h for h in self.homeworks if h.holds_modules(submission)] or [
+                h for h in self.homeworks if (submission / h.id).is_dir()
+            ]
         if len(holding) == 1:
             return holding[0]
         if holding:
@@ -313,10 +328,18 @@ class Course:
         try:
             title = str(data.get("title", "PyTorch model-building exercises"))
             listed = [str(name) for name in data.get("homeworks", folders)]
+            language = data.get("language")
+            if language is not None:
+                i18n.check_language(str(language))
         except (TypeError, ValueError) as error:
             raise CourseError(f"{listing} is malformed: {error!r}") from None
         homeworks = tuple(Homework.load(assignments / name, course_dir=directory) for name in listed)
-        course = cls(directory=directory, title=title, homeworks=homeworks)
+        course = cls(
+            directory=directory,
+            title=title,
+            homeworks=homeworks,
+            language=None if language is None else str(language),
+        )
         ids = [e.id for e in course.exercises]
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:

@@ -13,12 +13,14 @@ from pathlib import Path
 from grader import settings
 from grader.course import Course
 from grader.judge.launch import JudgeJob, collect_checks, protected_paths, report_of, run_subprocess
+from grader.notebook import read as notebook_read
+from grader.notebook import slice as notebook_slice
 from grader.report.json_report import write_json
 from grader.report.model import Report
 from grader.report.record import CollectedCheck
 from grader.sandbox.client import start_method as sandbox_start_method
 from grader.sandbox.zygote import Zygote
-from grader.submission import require_folder, snapshot
+from grader.submission import lone_notebook, require_submission, snapshot, snapshot_notebook
 
 
 def submit(
@@ -31,6 +33,7 @@ def submit(
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
     start_method: str | None = None,
     hidden: bool = False,
+    language: str | None = None,
 ) -> Report:
     """Grade one submission folder; write the JSON report if asked; return the report.
 
@@ -38,19 +41,30 @@ def submit(
     exercise modules ``path`` holds (``Course.choose_homework``). ``path`` may also hold the
     homework's folder (``reference/`` holds ``reference/blocks/``), which is then graded.
     ``assignments``: only these exercises of it. ``hidden``: also run the hidden checks, as
-    instructor grading does (needs ``reference/<homework>/``).
+    instructor grading does (needs ``reference/<homework>/``). ``language``: of the feedback
+    (``en``, ``ko``); by default the user's locale's, else the course's (``grader.i18n``).
     """
     started = time.monotonic()
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    require_folder(path)
-    chosen = Course.load(course_dir).choose_homework(homework, path)
+    require_submission(path)
+    course = Course.load(course_dir)
+    language = course.speak(language)
+    if path.is_dir():
+        path = lone_notebook(path, course) or path
+    parsed = notebook_slice.parse(notebook_read.read(path)) if path.is_file() else None
+    defines = None if parsed is None else notebook_slice.defined_names(parsed)
+    chosen = course.choose_homework(homework, path, defines=defines)
     exercises = chosen.select(list(assignments))
-    path = chosen.submission_folder(path)
+    if parsed is None:
+        path = chosen.submission_folder(path)
     with (
         tempfile.TemporaryDirectory(prefix="grader-submission-") as folder,
         tempfile.TemporaryDirectory(prefix="grader-judge-") as work,
     ):
-        copy = snapshot(path, Path(folder))
+        if parsed is None:
+            copy = snapshot(path, Path(folder))
+        else:
+            copy = snapshot_notebook(path, parsed, Path(folder), exercises)
         # Warming torch in the zygote is the longest step: start it before the judge.
         os.chmod(folder, 0o755)  # readable by the sandbox's own uid, when it has one
         forking = sandbox_start_method(start_method) == "fork"
@@ -65,6 +79,7 @@ def submit(
             hidden=hidden,
             work=Path(work),
             start_method=start_method,
+            language=language,
         )
         try:
             run = run_subprocess(job, zygote=zygote)

@@ -1,4 +1,4 @@
-"""A class's submissions: one entry per student, a folder or a zip, and the roster.
+"""A class's submissions: one entry per student (a folder, a zip or a notebook), and the roster.
 
 Zips are extracted safely: no absolute paths or ``..``, no links, bounded size and
 count (a zip bomb stops at the cap). Student ids are the entries' names less the prefix
@@ -43,11 +43,11 @@ def discover(submissions: Path, roster: Path | None = None) -> Intake:
     for path in sorted(submissions.iterdir()):
         if path.name.startswith("."):
             continue
-        if path.is_dir() or (path.is_file() and path.suffix == ".zip"):
+        if path.is_dir() or (path.is_file() and path.suffix in (".zip", ".ipynb")):
             paths.append(path)
         else:
             ignored.append(path.name)
-    names = [p.stem if p.suffix == ".zip" else p.name for p in paths]
+    names = [p.stem if p.is_file() else p.name for p in paths]
     ids = strip_common_prefix(names)
     people = read_roster(roster) if roster else {}
     entries = [Entry(id=i, name=people.pop(i, ""), path=p) for i, p in zip(ids, paths, strict=True)]

@@ -69,7 +69,13 @@ def _extract_course(zipped: Path, into: Path) -> None:
 
 
 def grade_packed(
-    archive: bytes, *, course: bytes, homework: str, assignments: list[str], timeout_s: float
+    archive: bytes,
+    *,
+    course: bytes,
+    homework: str,
+    assignments: list[str],
+    timeout_s: float,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """Runs on a worker: unpack the files and grade them exactly as ``grade submit`` does."""
     from grader.grade import submit
@@ -88,5 +94,6 @@ def grade_packed(
             timeout_s=timeout_s,
             course_dir=course_dir,
             hidden=True,  # as in grade batch
+            language=language,
         )
     return report.to_dict()

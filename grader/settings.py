@@ -68,6 +68,9 @@ OUTPUT_TAIL_BYTES = 64 * 1024
 #: Largest submission folder the grader copies (bytes, files).
 MAX_SUBMISSION_BYTES = 20 * 1024**2
 MAX_SUBMISSION_FILES = 500
+#: Largest notebook (or single .py file) accepted: megabytes of plots are fine, a notebook
+#: of embedded data is not.
+MAX_NOTEBOOK_BYTES = 16 * 1024**2
 
 #: Tolerances for comparing a student's output with the reference's (float32).
 RTOL = 1e-4
@@ -103,7 +106,7 @@ HIDDEN_CHECK_SKIPPED = (
 )
 
 #: Version of the JSON score report; bump on any incompatible change.
-REPORT_SCHEMA_VERSION = "1.3"  # 1.2: the top-level fingerprint; 1.3: the homework
+REPORT_SCHEMA_VERSION = "1.4"  # 1.2: the top-level fingerprint; 1.3: the homework; 1.4: the language
 
 #: Exit statuses of ``grade``.
 EXIT_OK = 0

@@ -1,4 +1,5 @@
-"""A submission folder, copied into a private snapshot before anything reads it."""
+"""A submission, copied into a private snapshot before anything reads it: a folder of
+modules, or a notebook (or one .py file) turned into the modules its builders need."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import settings
+from grader.course import Course, Exercise, Homework
 from grader.errors import UsageError
-from grader.report.model import Submission
+from grader.notebook import read as notebook_read
+from grader.notebook.modules import write_modules
+from grader.notebook.slice import ParsedNotebook, parse
+from grader.report.model import NotebookCells, Submission
 
 # .grader and .github: the grader and workflow a Classroom starter ships beside the student's files.
 _SKIPPED_DIRS = {
@@ -35,6 +40,33 @@ def require_folder(source: Path) -> None:
         raise UsageError(f"no such folder: {source}")
     if not source.is_dir():
         raise UsageError(f"not a folder: {source} (pass the folder that holds your .py files)")
+
+
+def require_submission(source: Path) -> None:
+    """A usage error unless ``source`` is a folder, a notebook or a .py file."""
+    if not source.exists():
+        raise UsageError(f"no such file or folder: {source}")
+    if not (source.is_dir() or notebook_read.is_single_file(source)):
+        raise UsageError(
+            f"cannot grade {source}: pass your notebook (.ipynb), your .py file, "
+            "or the folder that holds your .py files"
+        )
+
+
+def snapshot_notebook(
+    source: Path, parsed: ParsedNotebook, destination: Path, exercises: tuple[Exercise, ...]
+) -> Snapshot:
+    """Write each exercise's module from the notebook (or .py file) ``source``, ``parsed``."""
+    written = write_modules(parsed, source.read_bytes(), exercises, destination)
+    return Snapshot(
+        folder=destination,
+        submission=Submission(
+            path=str(source.resolve()),
+            sha256=written.sha256,
+            files=(source.name,),
+            notebook=NotebookCells(file=written.file, cells=written.cells),
+        ),
+    )
 
 
 def snapshot(source: Path, destination: Path) -> Snapshot:
@@ -72,3 +104,44 @@ def snapshot(source: Path, destination: Path) -> Snapshot:
             files=tuple(p.as_posix() for p in files),
         ),
     )
+
+
+def lone_notebook(folder: Path, course: Course) -> Path | None:
+    """The one notebook a folder holds where it holds no homework's modules (a Classroom
+    repository or a Gradescope upload of a notebook); None otherwise."""
+    if any(h.holds_modules(folder) or (folder / h.id).is_dir() for h in course.homeworks):
+        return None
+    return _single_notebook(folder)
+
+
+def notebook_in(folder: Path, homework: Homework) -> Path | None:
+    """The notebook a folder submission holds instead of the homework's modules (a zip or a
+    Classroom repository with one .ipynb); None where it holds modules or no single notebook."""
+    if homework.holds_modules(folder):
+        return None
+    return _single_notebook(folder)
+
+
+def _single_notebook(folder: Path) -> Path | None:
+    found = [
+        p
+        for p in folder.rglob(f"*{notebook_read.NOTEBOOK_SUFFIX}")
+        if not any(part in _SKIPPED_DIRS for part in p.relative_to(folder).parts) and p.is_file()
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def snapshot_entry(
+    source: Path, destination: Path, homework: Homework, exercises: tuple[Exercise, ...]
+) -> Snapshot:
+    """A batch entry's snapshot: a notebook, a folder of modules, or a folder holding one notebook."""
+    if source.is_file():
+        notebook = source
+    else:
+        folder = homework.submission_folder(source)
+        notebook = notebook_in(folder, homework)
+        if notebook is None:
+            return snapshot(folder, destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    parsed = parse(notebook_read.read(notebook))
+    return snapshot_notebook(notebook, parsed, destination, exercises)

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
-from grader import settings
+from grader import i18n, settings
 from grader.cli import main
 from grader.course import Course
 from grader.judge.launch import collect_checks
@@ -37,6 +37,15 @@ def facts_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     patch.setenv("XDG_CACHE_HOME", str(cache))
     yield cache
     patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Every test starts in English, whatever the machine's locale or an earlier test chose;
+    a test that grades in Korean says so."""
+    i18n.activate("en")
+    yield
+    i18n.activate("en")
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,15 @@ def _grader_files() -> dict[str, str]:
     return digests
 
 
+def _check_cells(report: Report, wanted: dict[str, str] | None) -> None:
+    """A notebook's cells became what ``wanted`` says (used, partly used, skipped)."""
+    if wanted is None:
+        return
+    assert report.submission.notebook is not None, "a notebook was graded"
+    fates = {str(c.cell): c.use.value for c in report.submission.notebook.cells}
+    assert {n: fates.get(n) for n in wanted} == wanted, fates
+
+
 def _check_feedback(exercise_id: str, checks: dict, wanted: dict) -> None:
     """Words each failed check's message and hints must hold (``feedback``) or never say."""
     for key, present in (("feedback", True), ("not_in_feedback", False)):
@@ -168,12 +177,15 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) 
         assignments=expected.get("assignments", ()),
         timeout_s=expected.get("timeout_s", 10.0),
         hidden=True,  # graded as the instructor grades: every check counts
+        language=expected.get("language", "en"),
     )
 
     written = validate_report(json.loads((tmp_path / "report.json").read_text()))
     assert written == json.loads(json.dumps(report.to_dict()))
     assert report.error is None, report.error
     assert report.homework == expected.get("homework", DEFAULT_HOMEWORK)
+    assert report.language == expected.get("language", "en")
+    _check_cells(report, expected.get("cells"))
     results = {a.id: a for a in report.assignments}
     assert set(results) == set(expected["expect"]), "every graded exercise has an expected score"
     for exercise_id, wanted in expected["expect"].items():

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import settings, silence_missing_numpy
+from grader import i18n, settings, silence_missing_numpy
 from grader.course import Exercise
 from grader.report.from_pytest import build_report
 from grader.report.model import Report, Submission
@@ -58,6 +58,7 @@ class JudgeJob:
     hidden: bool  # also run the hidden checks (instructor grading)
     work: Path  # a private folder for the raw report and the judge's log
     start_method: str | None = None
+    language: str = i18n.DEFAULT_LANGUAGE  # of every text the judge writes for the student
 
     @property
     def raw_path(self) -> Path:
@@ -77,6 +78,7 @@ class JudgeJob:
             f"--submission={self.submission}",
             f"--seed-material={self.seed_material}",
             f"--request-timeout={self.timeout_s}",
+            f"--language={self.language}",
             "--json-report",
             f"--json-report-file={self.raw_path}",
         ]
@@ -181,6 +183,7 @@ def report_of(
         duration_s=duration_s,
         error=run.error,
         course_dir=job.course_dir,
+        language=job.language,
     )
 
 

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from grader import __version__, settings
+from grader import __version__, i18n, settings
 from grader.course import Exercise
 from grader.failures import FailureKind
 from grader.fingerprint import fingerprint
@@ -93,6 +93,7 @@ def build_report(
     duration_s: float,
     error: str | None = None,
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
+    language: str = i18n.DEFAULT_LANGUAGE,
 ) -> Report:
     """The score report of one homework's ``exercises``; ``course_dir`` is the course graded with,
     for the report's fingerprint."""
@@ -110,6 +111,7 @@ def build_report(
         grader_version=__version__,
         fingerprint=fingerprint(course_dir),
         homework=homework,
+        language=language,
         created=created,
         duration_s=duration_s,
         submission=submission,
@@ -124,7 +126,7 @@ def build_report(
         assignments=tuple(
             AssignmentResult(
                 id=e.id,
-                title=e.title,
+                title=i18n._(e.title),
                 variant=_variant(by_exercise[e.id]),
                 checks=tuple(by_exercise[e.id]),
             )

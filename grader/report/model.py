@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.failures import FailureKind
+from grader.notebook.slice import CellReport, CellUse, SkipReason
 from grader.report.record import LayerRow
 
 
@@ -110,13 +111,65 @@ class AssignmentResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NotebookCells:
+    """A notebook submission: what became of each of its code cells."""
+
+    file: str
+    cells: tuple[CellReport, ...]
+
+    @property
+    def not_run(self) -> tuple[CellReport, ...]:
+        """The cells with something never run (a cell used whole is not listed)."""
+        return tuple(c for c in self.cells if c.use is not CellUse.USED or c.ipython_lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "cells": [
+                {
+                    "cell": c.cell,
+                    "use": c.use.value,
+                    "reason": None if c.reason is None else c.reason.value,
+                    "skipped_lines": list(c.skipped_lines),
+                    "ipython_lines": list(c.ipython_lines),
+                    "detail": c.detail,
+                }
+                for c in self.cells
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NotebookCells:
+        return cls(
+            file=data["file"],
+            cells=tuple(
+                CellReport(
+                    cell=c["cell"],
+                    use=CellUse(c["use"]),
+                    reason=None if c["reason"] is None else SkipReason(c["reason"]),
+                    skipped_lines=tuple(c["skipped_lines"]),
+                    ipython_lines=tuple(c["ipython_lines"]),
+                    detail=c["detail"],
+                )
+                for c in data["cells"]
+            ),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Submission:
     path: str
     sha256: str
     files: tuple[str, ...]
+    notebook: NotebookCells | None = None  # set when the submission is a notebook or one .py file
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "sha256": self.sha256, "files": list(self.files)}
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "files": list(self.files),
+            "notebook": None if self.notebook is None else self.notebook.to_dict(),
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +200,7 @@ class Report:
     fingerprint: str
     homework: str  # the id of the homework graded
     created: str
+    language: str = "en"  # of the names, messages and hints; ids are the same in every language
     duration_s: float
     submission: Submission
     environment: Environment
@@ -167,6 +221,7 @@ class Report:
             "grader_version": self.grader_version,
             "fingerprint": self.fingerprint,
             "homework": self.homework,
+            "language": self.language,
             "created": self.created,
             "duration_s": round(self.duration_s, 3),
             "submission": self.submission.to_dict(),
@@ -189,12 +244,17 @@ def report_from_dict(data: dict[str, Any]) -> Report:
         fingerprint=data.get("fingerprint", ""),
         # Reports older than schema 1.3 name none; their fingerprint is another course's too.
         homework=data.get("homework", ""),
+        # Reports older than schema 1.4 are in English.
+        language=data.get("language", "en"),
         created=data["created"],
         duration_s=float(data["duration_s"]),
         submission=Submission(
             path=data["submission"]["path"],
             sha256=data["submission"]["sha256"],
             files=tuple(data["submission"]["files"]),
+            notebook=None
+            if data["submission"].get("notebook") is None
+            else NotebookCells.from_dict(data["submission"]["notebook"]),
         ),
         environment=Environment(
             python=environment["python"],
