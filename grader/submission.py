@@ -10,6 +10,7 @@ from pathlib import Path
 from grader import settings
 from grader.course import Course, Exercise, Homework
 from grader.errors import UsageError
+from grader.i18n import _
 from grader.notebook import read as notebook_read
 from grader.notebook.modules import write_modules
 from grader.notebook.slice import ParsedNotebook, parse
@@ -45,11 +46,13 @@ def require_folder(source: Path) -> None:
 def require_submission(source: Path) -> None:
     """A usage error unless ``source`` is a folder, a notebook or a .py file."""
     if not source.exists():
-        raise UsageError(f"no such file or folder: {source}")
+        raise UsageError(_("no such file or folder: {path}").format(path=source))
     if not (source.is_dir() or notebook_read.is_single_file(source)):
         raise UsageError(
-            f"cannot grade {source}: pass your notebook (.ipynb), your .py file, "
-            "or the folder that holds your .py files"
+            _(
+                "cannot grade {path}: pass your notebook (.ipynb), your .py file, "
+                "or the folder that holds your .py files"
+            ).format(path=source)
         )
 
 

@@ -269,3 +269,29 @@ def test_a_dask_cluster_grades_the_same(classroom, tmp_path: Path) -> None:
         )
     assert result.regraded == 2
     assert _gradebook(remote) == _gradebook(local)
+
+
+def test_notebooks_are_entries_and_a_broken_one_scores_0_with_the_reason(
+    tmp_path: Path, blocks_exercise_points
+) -> None:
+    """A .ipynb, a zip holding one and a notebook that is not JSON: graded, graded, invalid."""
+    full = f"{blocks_exercise_points['vgg_block'].total:g}"
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    notebook = SCENARIOS / "notebook_seed" / "homework.ipynb"
+    shutil.copy(notebook, folder / "hw-ada.ipynb")
+    with zipfile.ZipFile(folder / "hw-grace.zip", "w") as zipped:
+        zipped.write(notebook, "grace/homework.ipynb")
+    (folder / "hw-linus.ipynb").write_text('{"cells": [')
+    out = tmp_path / "grades"
+    grade_batch(submissions=folder, out=out, jobs=2, homework=HOMEWORK, assignments=["vgg_block"])
+    rows = _gradebook(out)
+    assert {k: (v["status"], v["vgg_block"]) for k, v in rows.items()} == {
+        "ada": ("graded", full),
+        "grace": ("graded", full),
+        "linus": ("invalid", ""),
+    }
+    assert "its JSON breaks at line 1" in rows["linus"]["reason"]
+    report = json.loads((out / "reports" / "ada.json").read_text())
+    assert report["submission"]["files"] == ["hw-ada.ipynb"]
+    assert {c["cell"]: c["use"] for c in report["submission"]["notebook"]["cells"]}[13] == "skipped"
