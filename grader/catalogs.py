@@ -32,6 +32,7 @@ from grader import i18n, settings
 Message = str | tuple[str, str]  # a text, or a singular with its plural
 _PLACEHOLDER = re.compile(r"(?<!\{)\{(\w*)(?:[!:][^{}]*)?\}(?!\})")
 _KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+UNTRANSLATED = "untranslated.po"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +50,8 @@ class Catalog:
     locale_dir: Path
 
     def fragments(self, lang: str) -> list[Path]:
-        return sorted((self.locale_dir / lang).glob("*.po"))
+        """The catalog's sources; ``untranslated.po`` is a translator's worklist, not one."""
+        return sorted(p for p in (self.locale_dir / lang).glob("*.po") if p.name != UNTRANSLATED)
 
     def compiled(self, lang: str) -> Path:
         return self.locale_dir / lang / "LC_MESSAGES" / f"{self.domain}.mo"
@@ -276,7 +278,7 @@ def update(catalog: Catalog, lang: str) -> Path | None:
 
     merged, _problems = translations(catalog, lang)
     untranslated = [s for s in extract(catalog) if s.message not in merged]
-    target = catalog.locale_dir / lang / "untranslated.po"
+    target = catalog.locale_dir / lang / UNTRANSLATED
     if not untranslated:
         return None
     pending = BabelCatalog(locale=lang, domain=catalog.domain)
