@@ -28,8 +28,9 @@ from torch import nn
 from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, UninitializedTensorMixin
 from torch.overrides import TorchFunctionMode
 
-from grader import failures, settings
+from grader import failures, i18n, settings
 from grader.failures import FailureKind
+from grader.i18n import N_, _
 from grader.sandbox import isolation, tensors
 from grader.sandbox.messages import Call, Layer, Op, OutputInfo, Structure
 from grader.sandbox.protocol import Message, ProtocolError, Target, expect, receive_message, send_message
@@ -85,6 +86,8 @@ def prepare_process(*, capture_fd: int) -> None:
     os.dup2(capture_fd, 1)
     os.dup2(capture_fd, 2)
     os.close(capture_fd)
+    # The child's own messages (a missing builder, a syntax error) in the student's language.
+    i18n.activate(os.environ.get(i18n.LANGUAGE_VARIABLE) or i18n.DEFAULT_LANGUAGE)
     # Student code sees no secrets of the grader's environment (GRADER_FACTS_SEED, tokens).
     kept = {name: os.environ[name] for name in ("PATH", "LANG", "LC_ALL", "TZ") if name in os.environ}
     os.environ.clear()
@@ -165,12 +168,13 @@ class _Child:
             # The grader's code in this process failed outside student code. Said as it is;
             # student code that ran here before may be what broke it.
             frame = traceback.extract_tb(error.__traceback__)[-1:]
-            place = f" at {Path(frame[0].filename).name}:{frame[0].lineno}" if frame else ""
-            ran = "after your code ran" if self.student_ran else "before any of your code ran"
             failed = StudentCodeError(
                 FailureKind.CHILD_CODE_FAILED,
-                f"{ran}, the grader's code in the same process failed: "
-                f"{type(error).__name__}: {str(error)[:500]}{place}",
+                _grader_failed(
+                    ran=self.student_ran,
+                    error=f"{type(error).__name__}: {str(error)[:500]}",
+                    place=f"{Path(frame[0].filename).name}:{frame[0].lineno}" if frame else "",
+                ),
             )
             return Message({"id": request_id, "ok": False, "error": failed.to_json()}), []
         return Message({"id": request_id, "ok": True, "result": result}), outputs
@@ -291,9 +295,11 @@ class _Child:
             names = ", ".join(f"`{name}`" for name in left[:5])
             raise StudentCodeError(
                 FailureKind.FORWARD_RAISED,
-                f"after a first forward, lazy parameters still have no shape: {names}. "
-                "Lazy layers (nn.LazyConv2d, nn.LazyLinear…) get their shapes when forward first "
-                "calls them: call every layer in forward, or remove the ones it does not use.",
+                _(
+                    "after a first forward, lazy parameters still have no shape: {names}. "
+                    "Lazy layers (nn.LazyConv2d, nn.LazyLinear…) get their shapes when forward first "
+                    "calls them: call every layer in forward, or remove the ones it does not use."
+                ).format(names=names),
             )
 
     def build(self, target: Target, *, initialise: bool = True) -> nn.Module:
@@ -305,16 +311,20 @@ class _Child:
             built = builder(**target.kwargs)
         if isinstance(built, nn.Module):
             return built
-        name = f"{target.builder}()"
+        builder = target.builder
         if built is None:
-            message = f"{name} returned None: did you forget to `return` the module?"
-        elif isinstance(built, torch.Tensor):
-            message = (
-                f"{name} returned a Tensor of shape {tuple(built.shape)}, not an nn.Module: "
-                "return the module itself (its layers), not the result of running it on an input."
+            message = _("{builder}() returned None: did you forget to `return` the module?").format(
+                builder=builder
             )
+        elif isinstance(built, torch.Tensor):
+            message = _(
+                "{builder}() returned a Tensor of shape {shape}, not an nn.Module: "
+                "return the module itself (its layers), not the result of running it on an input."
+            ).format(builder=builder, shape=tuple(built.shape))
         else:
-            message = f"{name} returned a {type(built).__name__}, not an nn.Module."
+            message = _("{builder}() returned a {type}, not an nn.Module.").format(
+                builder=builder, type=type(built).__name__
+            )
         raise StudentCodeError(FailureKind.NOT_A_MODULE, message)
 
     def load_builder(self, target: Target) -> Any:
@@ -323,8 +333,10 @@ class _Child:
         if not (self.submission / f"{target.module}.py").is_file():
             raise StudentCodeError(
                 FailureKind.MISSING_MODULE,
-                f"{target.module}.py is missing from your submission "
-                "(copy it from student_template/ and fill it in).",
+                _(
+                    "{module}.py is missing from your submission "
+                    "(copy it from student_template/ and fill it in)."
+                ).format(module=target.module),
             )
         try:
             with self.student_code("import"):
@@ -336,8 +348,10 @@ class _Child:
         if not callable(builder):
             raise StudentCodeError(
                 FailureKind.MISSING_BUILDER,
-                f"{target.module}.py defines no function {target.builder}(); "
-                "keep the name and signature from student_template/.",
+                _(
+                    "{module}.py defines no function {builder}(); "
+                    "keep the name and signature from student_template/."
+                ).format(module=target.module, builder=target.builder),
             )
         return builder
 
@@ -364,30 +378,28 @@ class _Child:
             where = f"{filename}:{error.lineno}"
             return failed(
                 FailureKind.SYNTAX_ERROR,
-                f"{type(error).__name__} in {filename}, line {error.lineno}: {error.msg}",
+                _("{error_type} in {file}, line {line}: {error}").format(
+                    error_type=type(error).__name__, file=filename, line=error.lineno, error=error.msg
+                ),
             )
         if isinstance(error, NotImplementedError):
             return StudentCodeError(
                 FailureKind.NOT_IMPLEMENTED,
-                "not implemented yet: the stub still raises NotImplementedError.",
+                _("not implemented yet: the stub still raises NotImplementedError."),
                 where=where,
             )
         if isinstance(error, (SystemExit, KeyboardInterrupt)):
-            code = f"({error.code!r})" if isinstance(error, SystemExit) else ""
-            act = "sys.exit" + code if isinstance(error, SystemExit) else "KeyboardInterrupt"
-            return failed(
-                FailureKind.EXITED,
-                f"your code raised {act} during {stage}{failures.at(where)}; "
-                "a submission must not exit or interrupt the grader.",
-            )
+            return failed(FailureKind.EXITED, _exited(error, stage, where))
         if _out_of_memory(error):
             if _limited(resource.RLIMIT_DATA):
                 return failed(
                     FailureKind.MEMORY_LIMIT, failures.memory_limit_message(stage, where, _MEMORY_LIMIT[0])
                 )
-            return failed(
-                FailureKind.MEMORY_LIMIT, f"your code ran out of memory during {stage}{failures.at(where)}."
-            )
+            if where:
+                message = _("your code ran out of memory during {stage} at {where}.")
+            else:
+                message = _("your code ran out of memory during {stage}.")
+            return failed(FailureKind.MEMORY_LIMIT, message.format(stage=_stage(stage), where=where))
         if isinstance(error, OSError) and error.errno == errno.EMFILE:
             return failed(FailureKind.OTHER_LIMIT, failures.open_files_message(stage, where))
         if isinstance(error, OSError) and error.errno == errno.EFBIG:
@@ -398,8 +410,9 @@ class _Child:
             "import": FailureKind.IMPORT_ERROR,
             "build": FailureKind.BUILDER_RAISED,
         }.get(stage, FailureKind.FORWARD_RAISED)
-        summary = f"{type(error).__name__}: {error}".strip()
-        return failed(kind, f"{summary[:1500]} (during {stage}{failures.at(where)})")
+        summary = f"{type(error).__name__}: {error}".strip()[:1500]
+        message = _("{error} (during {stage} at {where})") if where else _("{error} (during {stage})")
+        return failed(kind, message.format(error=summary, stage=_stage(stage), where=where))
 
     def locate(self, error: BaseException) -> tuple[str, str]:
         """The innermost frame in the submission, and the traceback of its frames."""
@@ -413,7 +426,7 @@ class _Child:
             where = f"{self.relative(frames[-1].filename)}:{frames[-1].lineno}"
         if not frames:
             return where, ""
-        lines = ["Traceback (your code, most recent call last):"]
+        lines = [_("Traceback (your code, most recent call last):")]
         lines += [
             f'  File "{self.relative(f.filename)}", line {f.lineno}, in {f.name}\n    {f.line}'
             for f in frames[-8:]
@@ -433,6 +446,57 @@ class _Child:
             return str(Path(filename).resolve().relative_to(self.submission))
         except (ValueError, OSError):
             return Path(filename).name
+
+
+#: What student code is doing when it fails; translated where a message names it.
+_STAGES = {"import": N_("import"), "build": N_("build"), "forward": N_("forward")}
+
+
+def _stage(stage: str) -> str:
+    """What student code was doing (import, build, forward), in the student's language."""
+    return _(_STAGES[stage]) if stage in _STAGES else stage
+
+
+def _exited(error: SystemExit | KeyboardInterrupt, stage: str, where: str) -> str:
+    """Student code that exits or interrupts: said as one sentence, whichever it did and where."""
+    if isinstance(error, SystemExit):
+        if where:
+            message = _(
+                "your code raised sys.exit({code}) during {stage} at {where}; "
+                "a submission must not exit or interrupt the grader."
+            )
+        else:
+            message = _(
+                "your code raised sys.exit({code}) during {stage}; "
+                "a submission must not exit or interrupt the grader."
+            )
+    elif where:
+        message = _(
+            "your code raised KeyboardInterrupt during {stage} at {where}; "
+            "a submission must not exit or interrupt the grader."
+        )
+    else:
+        message = _(
+            "your code raised KeyboardInterrupt during {stage}; "
+            "a submission must not exit or interrupt the grader."
+        )
+    code = repr(error.code) if isinstance(error, SystemExit) else ""
+    return message.format(code=code, stage=_stage(stage), where=where)
+
+
+def _grader_failed(*, ran: bool, error: str, place: str) -> str:
+    """The grader's code in the child failed: whether student code ran before, and where it failed."""
+    if ran and place:
+        message = _("after your code ran, the grader's code in the same process failed: {error} at {place}")
+    elif ran:
+        message = _("after your code ran, the grader's code in the same process failed: {error}")
+    elif place:
+        message = _(
+            "before any of your code ran, the grader's code in the same process failed: {error} at {place}"
+        )
+    else:
+        message = _("before any of your code ran, the grader's code in the same process failed: {error}")
+    return message.format(error=error, place=place)
 
 
 class _Discard:
@@ -506,7 +570,8 @@ class _RunSink:
         slot = (self.slots or {}).get(info.name)
         if slot is None or tuple(slot.shape) != info.shape or dtype_name(slot.dtype) != info.dtype:
             self.error = StudentCodeError(
-                FailureKind.LOAD_WEIGHTS_FAILED, f"could not load a tensor into parameter {info.name!r}"
+                FailureKind.LOAD_WEIGHTS_FAILED,
+                _("could not load a tensor into parameter {name}").format(name=repr(info.name)),
             )
             return
         with torch.no_grad():
