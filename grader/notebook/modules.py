@@ -27,6 +27,8 @@ numbers and run under its name, so errors point into the notebook.
 import linecache as _grader_linecache
 import os as _grader_os
 
+__grader_notebook__ = {file!r}
+
 
 def _grader_run_cell(name, source, shown):
     filename = _grader_os.path.join(_grader_os.path.dirname(__file__), name)

@@ -345,6 +345,16 @@ class _Child:
             self.import_failures[target.module] = error
             raise
         builder = getattr(module, target.builder, None)
+        notebook = getattr(module, "__grader_notebook__", None)
+        if not callable(builder) and isinstance(notebook, str):
+            # A module written from a notebook (grader/notebook/modules.py): name the notebook.
+            raise StudentCodeError(
+                FailureKind.MISSING_BUILDER,
+                _(
+                    "{notebook} defines no function {builder}(): define it in a code cell, with the "
+                    "name and signature of the template notebook (grade notebook)."
+                ).format(notebook=notebook, builder=target.builder),
+            )
         if not callable(builder):
             raise StudentCodeError(
                 FailureKind.MISSING_BUILDER,
