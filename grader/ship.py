@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import settings
+from grader import i18n, settings
 from grader.course import Course, Homework
 from grader.freeze import stale_facts
+from grader.i18n import _
 from grader.judge.launch import collect_checks
 from grader.report.classroom import runner_id
 from grader.report.record import CollectedCheck
@@ -32,7 +33,8 @@ from grader.submission import UsageError
 STARTER_GRADER_DIR = ".grader"
 WORKFLOW_PATH = ".github/workflows/classroom.yml"
 
-_NEVER_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+#: untranslated.po: a translator's scratch file (grader.catalogs), never a translation.
+_NEVER_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "untranslated.po")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,21 +46,29 @@ class Shipped:
 
 
 def classroom_starter(
-    *, out: Path, course_dir: Path = settings.DEFAULT_COURSE_DIR, homework: str | None = None
+    *,
+    out: Path,
+    course_dir: Path = settings.DEFAULT_COURSE_DIR,
+    homework: str | None = None,
+    language: str | None = None,
 ) -> Shipped:
     """Write the template repository of a GitHub Classroom assignment into ``out`` (new or empty):
-    one ``homework``, by default the course's only one."""
+    one ``homework``, by default the course's only one. ``language``: the students' (``en``,
+    ``ko``), of the README and of the feedback the starter's grader gives; by default the user's
+    locale's, else the course's (``grader.i18n``)."""
     course, chosen = _fresh_homework(course_dir, homework)
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty: give a new folder for the starter")
+    language = course.speak(language)
     checks = collect_checks(course_dir=course.directory, exercises=chosen.exercises)
     out.mkdir(parents=True, exist_ok=True)
     for path in sorted(chosen.template_dir.iterdir()):
         if path.is_file():
             shutil.copy2(path, out / path.name)
-    _copy_grader(course, chosen, out / STARTER_GRADER_DIR, with_reference=False)
+    _copy_grader(course, chosen, out / STARTER_GRADER_DIR, with_reference=False, language=language)
     values = _values(course, chosen, checks)
-    (out / "README.md").write_text(_render("student_README.md", **values), encoding="utf-8")
+    readme = _render(_in_language("student_README.md", language), **values)
+    (out / "README.md").write_text(readme, encoding="utf-8")
     workflow = out / WORKFLOW_PATH
     workflow.parent.mkdir(parents=True)
     workflow.write_text(_render("classroom.yml", **values), encoding="utf-8")
@@ -66,16 +76,22 @@ def classroom_starter(
 
 
 def gradescope_autograder(
-    *, out: Path, course_dir: Path = settings.DEFAULT_COURSE_DIR, homework: str | None = None
+    *,
+    out: Path,
+    course_dir: Path = settings.DEFAULT_COURSE_DIR,
+    homework: str | None = None,
+    language: str | None = None,
 ) -> Shipped:
     """Write Gradescope's autograder zip: setup.sh and run_autograder at its root, then the course
-    of one ``homework`` (by default the course's only one)."""
+    of one ``homework`` (by default the course's only one). ``language``: of the feedback, as in
+    ``classroom_starter``."""
     course, chosen = _fresh_homework(course_dir, homework)
+    language = i18n.resolve(language, course.language)
     checks = collect_checks(course_dir=course.directory, exercises=chosen.exercises)
     values = _values(course, chosen, checks)
     with tempfile.TemporaryDirectory(prefix="grader-autograder-") as folder:
         root = Path(folder)
-        _copy_grader(course, chosen, root, with_reference=True)
+        _copy_grader(course, chosen, root, with_reference=True, language=language)
         for name in ("setup.sh", "run_autograder"):
             (root / name).write_text(_render(name, **values), encoding="utf-8")
             (root / name).chmod(0o755)
@@ -104,9 +120,13 @@ def _fresh_homework(course_dir: Path, homework: str | None) -> tuple[Course, Hom
     return course, chosen
 
 
-def _copy_grader(course: Course, homework: Homework, destination: Path, *, with_reference: bool) -> None:
+def _copy_grader(
+    course: Course, homework: Homework, destination: Path, *, with_reference: bool, language: str
+) -> None:
     """The installable grader: its package, pyproject and README, and a course of ``homework``
-    alone: its checks with their facts (and its reference, if asked)."""
+    alone: its checks with their facts (and its reference, if asked), its translations, and
+    ``language`` as its default, so that feedback is in the language the course was shipped in
+    wherever the student's locale names none (a CI runner's ``C.UTF-8``)."""
     source = course.directory
     for name in ("pyproject.toml", "README.md"):
         if not (source / name).is_file():
@@ -116,7 +136,13 @@ def _copy_grader(course: Course, homework: Homework, destination: Path, *, with_
     shutil.copytree(settings.PACKAGE_DIR, destination / "grader", ignore=_NEVER_COPIED)
     assignments = destination / "assignments"
     shutil.copytree(homework.directory, assignments / homework.id, ignore=_NEVER_COPIED)
-    listing = f"title = {json.dumps(course.title)}\nhomeworks = [{json.dumps(homework.id)}]\n"
+    translations = i18n.course_locale_dir(source)
+    if translations.is_dir():
+        shutil.copytree(translations, i18n.course_locale_dir(destination), ignore=_NEVER_COPIED)
+    listing = (
+        f"title = {json.dumps(course.title)}\nhomeworks = [{json.dumps(homework.id)}]\n"
+        f"language = {json.dumps(language)}\n"
+    )
     (assignments / "course.toml").write_text(listing, encoding="utf-8")
     if with_reference:
         shutil.copytree(homework.reference_dir, destination / "reference" / homework.id, ignore=_NEVER_COPIED)
@@ -129,7 +155,7 @@ def _values(course: Course, homework: Homework, checks: list[CollectedCheck]) ->
         visible = sum(c.points for c in mine if not c.hidden)
         hidden = sum(c.points for c in mine if c.hidden)
         rows.append(
-            f"| {exercise.title} | `{exercise.module}.py` | `{exercise.builder}()` "
+            f"| {_(exercise.title)} | `{exercise.module}.py` | `{exercise.builder}()` "
             f"| {visible:g} | {hidden:g} |"
         )
     step = settings.CLASSROOM_STEP
@@ -138,7 +164,7 @@ def _values(course: Course, homework: Homework, checks: list[CollectedCheck]) ->
         if not re.fullmatch(r"[A-Za-z0-9]+", runner):
             raise ValueError(f"Classroom's reporter cannot parse the runner id {runner!r}")
     return {
-        "title": f"{course.title}: {homework.title}",
+        "title": f"{_(course.title)}: {_(homework.title)}",
         "visible_total": f"{sum(c.points for c in checks if not c.hidden):g}",
         "hidden_total": f"{sum(c.points for c in checks if c.hidden):g}",
         "exercise_rows": "\n".join(rows),
@@ -152,6 +178,14 @@ def _values(course: Course, homework: Homework, checks: list[CollectedCheck]) ->
             for runner in runners
         ),
     }
+
+
+def _in_language(name: str, language: str) -> str:
+    """The template ``name`` written in ``language`` (``student_README.ko.md`` beside
+    ``student_README.md``) where there is one, else ``name``."""
+    stem, _dot, suffix = name.partition(".")
+    translated = f"{stem}.{language}.{suffix}"
+    return translated if (settings.TEMPLATES_DIR / translated).is_file() else name
 
 
 def _render(name: str, **values: str) -> str:

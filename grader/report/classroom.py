@@ -14,7 +14,16 @@ import base64
 import json
 from typing import Any
 
+from grader.i18n import N_, _
 from grader.report.model import CheckStatus, Report
+
+#: The word a student reads for each status (the status itself stays as it is in the JSON).
+_STATUS_WORDS = {
+    CheckStatus.PASSED: N_("passed"),
+    CheckStatus.FAILED: N_("failed"),
+    CheckStatus.ERROR: N_("error"),
+    CheckStatus.SKIPPED: N_("skipped"),
+}
 
 
 def runner_id(points: float) -> str:
@@ -65,30 +74,38 @@ def github_output_lines(report: Report) -> str:
 
 
 def markdown_summary(report: Report) -> str:
-    lines = [f"## Grade: {report.score:g} / {report.max_score:g}", ""]
+    grade = _("Grade: {score} / {max_score}").format(
+        score=f"{report.score:g}", max_score=f"{report.max_score:g}"
+    )
+    lines = [f"## {grade}", ""]
+    headings = (_("check"), _("result"), _("points"))
+    hidden = _("hidden: graded by your instructor")
+    hint = _("hint:")
     for assignment in report.assignments:
-        variant = f" (variant: {assignment.variant})" if assignment.variant else ""
+        variant = ""
+        if assignment.variant:
+            variant = " " + _("(variant: {variant})").format(variant=assignment.variant)
         lines += [
             f"### {assignment.id} — {assignment.score:g} / {assignment.max_score:g}{variant}",
             "",
-            "| check | result | points |",
+            "| " + " | ".join(headings) + " |",
             "|---|---|---|",
         ]
         for check in assignment.checks:
             if check.withheld:
-                lines.append(f"| {_cell(check.name)} | ⏸ hidden: graded by your instructor | — |")
+                lines.append(f"| {_cell(check.name)} | ⏸ {hidden} | — |")
                 continue
             mark = "✅" if check.status is CheckStatus.PASSED else "❌"
-            lines.append(
-                f"| {_cell(check.name)} | {mark} {check.status.value} | {check.score:g}/{check.max_score:g} |"
-            )
+            word = _(_STATUS_WORDS[check.status])
+            lines.append(f"| {_cell(check.name)} | {mark} {word} | {check.score:g}/{check.max_score:g} |")
         failed = [c for c in assignment.checks if c.status is not CheckStatus.PASSED and not c.withheld]
         for check in failed[:5]:
             lines += ["", f"**{_cell(check.name)}**: {_cell(check.message)}"]
-            lines += [f"- hint: {_cell(h)}" for h in check.hints]
+            lines += [f"- {hint} {_cell(h)}" for h in check.hints]
         lines.append("")
     if report.error:
-        lines += ["", f"**The grader failed:** {_cell(report.error.splitlines()[0])}"]
+        failed = _("The grader failed:")
+        lines += ["", f"**{failed}** {_cell(report.error.splitlines()[0])}"]
     return "\n".join(lines) + "\n"
 
 

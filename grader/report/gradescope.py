@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader.i18n import _
 from grader.report.model import CheckStatus, Report
 
 
@@ -29,7 +30,8 @@ def gradescope_results(report: Report, *, output: str = "") -> dict[str, Any]:
                 }
             )
     if report.error:
-        output = f"The grader failed: {report.error}\n\n{output}"
+        failed = _("The grader failed:")
+        output = f"{failed} {report.error}\n\n{output}"
     return {
         "score": report.score,
         "execution_time": round(report.duration_s, 3),
@@ -45,7 +47,7 @@ def gradescope_unstarted(message: str) -> dict[str, Any]:
     return {
         "score": 0,
         "execution_time": 0,
-        "output": f"Your submission could not be graded: {message}",
+        "output": _("Your submission could not be graded: {message}").format(message=message),
         "output_format": "text",
         "stdout_visibility": "hidden",
         "tests": [],

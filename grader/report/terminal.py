@@ -10,16 +10,18 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from grader.i18n import N_, _
 from grader.report.model import AssignmentResult, CheckResult, CheckStatus, Report
 
 if TYPE_CHECKING:
     from grader.batch import BatchResult
 
+#: Each status's mark, word (translated where shown) and colour.
 _STATUS_STYLE = {
-    CheckStatus.PASSED: ("✓ passed", "green"),
-    CheckStatus.FAILED: ("✗ failed", "red"),
-    CheckStatus.ERROR: ("! error", "magenta"),
-    CheckStatus.SKIPPED: ("- skipped", "yellow"),
+    CheckStatus.PASSED: ("✓", N_("passed"), "green"),
+    CheckStatus.FAILED: ("✗", N_("failed"), "red"),
+    CheckStatus.ERROR: ("!", N_("error"), "magenta"),
+    CheckStatus.SKIPPED: ("-", N_("skipped"), "yellow"),
 }
 
 
@@ -29,35 +31,42 @@ def _points(value: float) -> str:
 
 def render(report: Report, console: Console) -> None:
     if report.homework:
-        console.print(f"[bold]Homework {escape(report.homework)}[/]")
+        heading = _("Homework {homework}").format(homework=report.homework)
+        console.print(f"[bold]{escape(heading)}[/]")
     for assignment in report.assignments:
         console.print(_assignment_table(assignment))
         for checks in _grouped_failures(assignment):
             console.print(_failure_panel(assignment, checks))
     missing = report.environment.isolation_missing
     if missing:
-        console.print(
-            f"[yellow]Isolation: ran without {', '.join(missing)} "
-            "(these need root on Linux; see the README's security model).[/]"
-        )
+        isolation = _(
+            "Isolation: ran without {missing} (these need root on Linux; see the README's security model)."
+        ).format(missing=", ".join(missing))
+        console.print(f"[yellow]{escape(isolation)}[/]")
     withheld = [c for a in report.assignments for c in a.checks if c.withheld]
     if withheld:
-        console.print(
-            f"[dim]{len(withheld)} hidden checks did not run: they need the reference solution, "
-            "which is not shipped to students, so they run when your instructor grades.[/]"
-        )
+        not_run = _(
+            "{count} hidden checks did not run: they need the reference solution, "
+            "which is not shipped to students, so they run when your instructor grades."
+        ).format(count=len(withheld))
+        console.print(f"[dim]{escape(not_run)}[/]")
     if report.error:
-        console.print(f"[bold magenta]The grader failed:[/] {escape(report.error)}")
+        failed = _("The grader failed:")
+        console.print(f"[bold magenta]{escape(failed)}[/] {escape(report.error)}")
     style = "green" if report.score == report.max_score and report.max_score else "bold"
-    console.print(
-        f"[{style}]Total: {_points(report.score)} / {_points(report.max_score)}[/]"
-        f"  [dim](device check on {report.environment.device or 'no device'}, "
-        f"{report.duration_s:.1f} s)[/]"
+    total = _("Total: {score} / {max_score}").format(
+        score=_points(report.score), max_score=_points(report.max_score)
     )
+    device = _("(device check on {device}, {seconds} s)").format(
+        device=report.environment.device or _("no device"), seconds=f"{report.duration_s:.1f}"
+    )
+    console.print(f"[{style}]{escape(total)}[/]  [dim]{escape(device)}[/]")
 
 
 def _assignment_table(assignment: AssignmentResult) -> Table:
-    variant = f" · matched variant: {assignment.variant}" if assignment.variant else ""
+    variant = ""
+    if assignment.variant:
+        variant = " · " + _("matched variant: {variant}").format(variant=assignment.variant)
     table = Table(
         title=(
             f"[bold]{escape(assignment.id)}[/] — {escape(assignment.title)}  "
@@ -66,14 +75,14 @@ def _assignment_table(assignment: AssignmentResult) -> Table:
         title_justify="left",
         expand=False,
     )
-    table.add_column("Check")
-    table.add_column("Result")
-    table.add_column("Points", justify="right")
+    table.add_column(_("Check"))
+    table.add_column(_("Result"))
+    table.add_column(_("Points"), justify="right")
     for check in assignment.checks:
-        label, style = ("· hidden", "dim") if check.withheld else _STATUS_STYLE[check.status]
+        mark, word, style = ("·", N_("hidden"), "dim") if check.withheld else _STATUS_STYLE[check.status]
         table.add_row(
             escape(check.name),
-            f"[{style}]{label}[/]",
+            f"[{style}]{mark} {escape(_(word))}[/]",
             "—" if check.withheld else f"{_points(check.score)}/{_points(check.max_score)}",
         )
     return table
@@ -91,17 +100,19 @@ def _grouped_failures(assignment: AssignmentResult) -> list[list[CheckResult]]:
 
 def _failure_panel(assignment: AssignmentResult, checks: list[CheckResult]) -> Panel:
     check = checks[0]
-    names = check.name if len(checks) == 1 else f"{len(checks)} checks"
+    names = check.name if len(checks) == 1 else _("{count} checks").format(count=len(checks))
     parts: list[object] = [Text(check.message)]
     for hint in check.hints:
-        parts.append(Text.assemble(("hint: ", "bold cyan"), hint))
+        parts.append(Text.assemble((_("hint:") + " ", "bold cyan"), hint))
     if check.layers:
         parts.append(_layer_table(check))
     if check.traceback:
         parts.append(Text(check.traceback, style="dim"))
     if check.output.strip():
         parts.append(
-            Text.assemble(("your code printed (the end):\n", "dim"), (_last_lines(check.output), "dim"))
+            Text.assemble(
+                (_("your code printed (the end):") + "\n", "dim"), (_last_lines(check.output), "dim")
+            )
         )
     return Panel(
         Group(*parts),
@@ -113,11 +124,12 @@ def _failure_panel(assignment: AssignmentResult, checks: list[CheckResult]) -> P
 
 def _layer_table(check: CheckResult) -> Table:
     table = Table(
-        title="your layers beside the reference's, in the order forward calls them", title_justify="left"
+        title=escape(_("your layers beside the reference's, in the order forward calls them")),
+        title_justify="left",
     )
     table.add_column("")
-    table.add_column("yours")
-    table.add_column("reference")
+    table.add_column(_("yours"))
+    table.add_column(_("reference"))
     for row in check.layers:
         mark = "→" if row.first_difference else ("≠" if row.differs else "")
         style = "bold red" if row.first_difference else ("yellow" if row.differs else "")

@@ -13,6 +13,7 @@ import torch
 from grader import settings
 from grader.checks.layers import shape_text
 from grader.failures import Failure, FailureKind
+from grader.i18n import _
 from grader.sandbox.messages import Structure
 
 _CAT_OPS = ("cat", "concat", "concatenate")
@@ -27,8 +28,14 @@ def structure_hints(student: Structure, reference: Structure) -> list[str]:
         return []
     expected = sorted(d for d in reference_dims if d is not None)
     return [
-        f"You concatenate with torch.cat(..., dim={wrong[0].dim}); the branches are joined along "
-        f"the channels, dim={expected[0] if expected else 1}, giving {shape_text(reference.output.shape)}."
+        _(
+            "You concatenate with torch.cat(..., dim={dim}); the branches are joined along "
+            "the channels, dim={expected}, giving {shape}."
+        ).format(
+            dim=wrong[0].dim,
+            expected=expected[0] if expected else 1,
+            shape=shape_text(reference.output.shape),
+        )
     ]
 
 
@@ -47,13 +54,17 @@ def failure_hints(failure: Failure) -> list[str]:
     joined = re.search(r"Sizes of tensors must match except in dimension (\d+)", failure.message)
     if joined and joined.group(1) != "1":
         return [
-            f"You concatenate along dimension {joined.group(1)}; the branches are joined along the "
-            "channels: torch.cat([x1, x2, x3, x4], dim=1)."
+            _(
+                "You concatenate along dimension {dim}; the branches are joined along the "
+                "channels: torch.cat([x1, x2, x3, x4], dim=1)."
+            ).format(dim=joined.group(1))
         ]
     if joined:
         return [
-            "torch.cat needs every branch to keep the same height and width: check the padding "
-            "of each convolution (padding='same') and of the pooling layer."
+            _(
+                "torch.cat needs every branch to keep the same height and width: check the padding "
+                "of each convolution (padding='same') and of the pooling layer."
+            )
         ]
     return []
 
@@ -73,9 +84,9 @@ def _channel_blocks(found: torch.Tensor, expected: torch.Tensor) -> str:
     ]
     if moved and len(moved) >= channels // 4:
         first, source = moved[0]
-        return (
-            f"Your output channel {first} equals the reference's channel {source}: the branches "
+        return _(
+            "Your output channel {channel} equals the reference's channel {source}: the branches "
             "seem to be concatenated in another order. Join them as torch.cat([x1, x2, x3, x4], dim=1) "
             "with the 1×1, 3×3, 5×5 and pooling branches in that order."
-        )
+        ).format(channel=first, source=source)
     return ""

@@ -6,6 +6,7 @@ Loaded by the judge (grader/checks/exercise_hints.py) beside the engine's hints.
 from __future__ import annotations
 
 from grader.failures import Failure, FailureKind
+from grader.i18n import _
 from grader.sandbox.messages import Structure
 
 _POOLS = ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
@@ -17,9 +18,11 @@ def failure_hints(failure: Failure) -> list[str]:
     mismatch = ("mat1 and mat2 shapes cannot be multiplied", "must have same reduction dim")
     if failure.kind is FailureKind.FORWARD_RAISED and any(words in failure.message for words in mismatch):
         return [
-            "The first Linear takes 256·6·6 = 9216 features, which a 224×224 image gives only by "
-            "chance: AlexNet pools adaptively to 6×6 first (nn.AdaptiveAvgPool2d((6, 6))), so that "
-            "any input of at least 63×63 works."
+            _(
+                "The first Linear takes 256·6·6 = 9216 features, which a 224×224 image gives only by "
+                "chance: AlexNet pools adaptively to 6×6 first (nn.AdaptiveAvgPool2d((6, 6))), so that "
+                "any input of at least 63×63 works."
+            )
         ]
     return []
 
@@ -32,7 +35,9 @@ def structure_hints(student: Structure, reference: Structure) -> list[str]:
     )
     if theirs and not ours:
         return [
-            "Your module has no adaptive pool before the classifier: the reference's "
-            "nn.AdaptiveAvgPool2d((6, 6)) makes the features 256×6×6 whatever the input size."
+            _(
+                "Your module has no adaptive pool before the classifier: the reference's "
+                "nn.AdaptiveAvgPool2d((6, 6)) makes the features 256×6×6 whatever the input size."
+            )
         ]
     return []

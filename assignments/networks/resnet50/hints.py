@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from grader.i18n import _, ngettext
 from grader.sandbox.messages import Layer, Structure
 
 #: The stage whose first block changes the channels to these, in the paper's names.
@@ -51,21 +52,35 @@ def structure_hints(student: Structure, reference: Structure) -> list[str]:
     # A widening 1×1 convolution too few is a missing shortcut only where no block is missing.
     missing = theirs - ours if _blocks(student) == _blocks(reference) else Counter()
     for (channels_in, channels_out), count in sorted(missing.items()):
+        if count > 1:
+            hint = _(
+                "No projection shortcut where the channels change at {stage}: the reference adds a "
+                "1×1 convolution {channels_in}→{channels_out} (and a BatchNorm) on the shortcut of the "
+                "stage's first block, so that it can be added to the block's output. ({count} missing)"
+            )
+        else:
+            hint = _(
+                "No projection shortcut where the channels change at {stage}: the reference adds a "
+                "1×1 convolution {channels_in}→{channels_out} (and a BatchNorm) on the shortcut of the "
+                "stage's first block, so that it can be added to the block's output."
+            )
         hints.append(
-            f"No projection shortcut where the channels change at {STAGE_OF[channels_out]}: the "
-            f"reference adds a 1×1 convolution {channels_in}→{channels_out} (and a BatchNorm) on the "
-            "shortcut of the stage's first block, so that it can be added to the block's output."
-            + (f" ({count} missing)" if count > 1 else "")
+            hint.format(
+                stage=STAGE_OF[channels_out], channels_in=channels_in, channels_out=channels_out, count=count
+            )
         )
     if not hints and ours == theirs:
         bare = [
             stage for channels, stage in STAGE_OF.items() if norms_theirs[channels] > norms_ours[channels]
         ]
         if bare:
-            many = len(bare) > 1
             hints.append(
-                f"The projection shortcut{'s' if many else ''} of {', '.join(bare)} "
-                f"{'have' if many else 'has'} no BatchNorm: the reference's is a 1×1 convolution "
-                "followed by a BatchNorm2d of its output channels."
+                ngettext(
+                    "The projection shortcut of {stages} has no BatchNorm: the reference's is a 1×1 "
+                    "convolution followed by a BatchNorm2d of its output channels.",
+                    "The projection shortcuts of {stages} have no BatchNorm: the reference's is a 1×1 "
+                    "convolution followed by a BatchNorm2d of its output channels.",
+                    len(bare),
+                ).format(stages=", ".join(bare))
             )
     return hints
