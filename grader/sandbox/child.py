@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 import traceback
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -836,30 +837,86 @@ class _OpRecorder(TorchFunctionMode):
 
 
 class _WarmUp(nn.Module):
+    """The layers and torch functions the exercises' networks are made of, in the forms
+    students write them (modules, functional, in place)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.conv = nn.Conv2d(2, 2, 3, padding="same")
+        self.strided = nn.Conv2d(4, 4, 3, stride=2, padding=1, bias=False)
         self.pool = nn.MaxPool2d(2)
         self.drop = nn.Dropout()
+        self.drop2d = nn.Dropout2d()
         self.norm = nn.BatchNorm2d(2)
-        self.linear = nn.Linear(2, 2)
+        self.relu = nn.ReLU(inplace=True)
+        self.lrn = nn.LocalResponseNorm(2)
+        self.adaptive = nn.AdaptiveAvgPool2d((1, 1))
+        self.linear = nn.Linear(4, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.drop(nn.functional.relu(self.norm(self.conv(x))))
-        y = torch.cat([y, y + x], dim=1)
-        return self.linear(self.pool(y).mean(dim=(2, 3))[:, :2])
+        y = self.relu(self.lrn(torch.cat([y, y + x], dim=1)))
+        y = nn.functional.max_pool2d(y, 3, stride=1, padding=1) + nn.functional.avg_pool2d(y, 3, 1, 1)
+        y = self.drop2d(torch.relu(self.strided(self.pool(y))))
+        y = torch.flatten(self.adaptive(y), 1) + torch.add(y.mean(dim=(2, 3)), 0)
+        return nn.functional.relu(self.linear(y), inplace=True)
 
 
 def warm_up() -> None:
     """Run the inspect path once on meta, so forked children inherit its lazy imports.
 
-    Only on the meta device: a CPU op here would make forking unsafe.
+    Only on the meta device: a CPU op here would make forking unsafe. The first meta op of
+    many kinds goes through a Python reference implementation whose ``_disable_dynamo``
+    wrapper imports ``torch._dynamo`` (1.6 s, more than importing torch) only to wrap itself
+    for compiled code. Nothing the grader runs compiles, so a stand-in ``torch._dynamo``
+    answers ``disable`` by leaving the function as it is, here and in every child forked from
+    here; anything else asked of it (``torch.compile`` in student code) imports the real one.
     """
+    stand_in = _install_dynamo_stand_in()
+    try:
+        _run_warm_up()
+    except Exception:  # a torch whose warm-up needs more of dynamo than ``disable``
+        _remove_dynamo_stand_in(stand_in)
+        _run_warm_up()
+
+
+def _run_warm_up() -> None:
     module = _WarmUp().to("meta")
     layers = _layer_table(module)
     with torch.no_grad(), torch.device("meta"), _LayerHooks(module, layers) as hooks, _OpRecorder():
-        module(torch.empty(1, 2, 4, 4))
+        module(torch.empty(1, 2, 8, 8))
     hooks.layers()
+
+
+def _install_dynamo_stand_in() -> types.ModuleType | None:
+    """A stand-in ``torch._dynamo`` whose ``disable`` returns what it is given; any other name
+    asked of it replaces it with the real module and answers from that. None: dynamo is
+    already imported."""
+    if "torch._dynamo" in sys.modules:
+        return None
+    stand_in = types.ModuleType("torch._dynamo")
+
+    def disable(fn: Any = None, recursive: bool = True, **_: Any) -> Any:
+        return fn if fn is not None else (lambda function: function)
+
+    def real(name: str) -> Any:
+        _remove_dynamo_stand_in(stand_in)
+        return getattr(importlib.import_module("torch._dynamo"), name)
+
+    stand_in.disable = disable  # type: ignore[attr-defined]
+    stand_in.__getattr__ = real  # type: ignore[attr-defined]
+    sys.modules["torch._dynamo"] = stand_in
+    return stand_in
+
+
+def _remove_dynamo_stand_in(stand_in: types.ModuleType | None) -> None:
+    if stand_in is None:
+        return
+    if sys.modules.get("torch._dynamo") is stand_in:
+        del sys.modules["torch._dynamo"]
+    # Read through __dict__: torch's module __getattr__ would import the real one.
+    if torch.__dict__.get("_dynamo") is stand_in:
+        delattr(torch, "_dynamo")
 
 
 def main(argv: list[str] | None = None) -> None:
