@@ -21,9 +21,14 @@ from grader.checks.feedback import fail
 from grader.checks.hints import for_differing_outputs, for_structures
 from grader.checks.layers import describe, named, shape_text
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
+from grader.i18n import _
 from grader.judge.session import Reference, Student, VariantFacts
 from grader.sandbox.client import RunOutput, SubmissionFailed
 from grader.sandbox.messages import Layer, Structure
+
+#: The name of the check on the stored input, as the course's exercises call it; the course's
+#: catalog translates it (not marked here: the engine's catalog does not hold the course's texts).
+BEHAVIOUR_CHECK_NAME = "Computes what the reference computes, given its weights"
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,10 @@ def matches_reference(
         # Already different on the stored input: the fresh one cannot agree, and a second
         # explanation of the same difference would only repeat the first.
         fail(
-            "Not checked on a fresh input: your module already computes something different from "
-            "the reference on the stored one (see the check 'Computes what the reference computes, "
-            "given its weights')."
+            _(
+                "Not checked on a fresh input: your module already computes something different from "
+                "the reference on the stored one (see the check '{check}')."
+            ).format(check=_(BEHAVIOUR_CHECK_NAME))
         )
     if not fresh:
         session.matched[key] = None  # until a mapping matches below
@@ -268,9 +274,12 @@ def _explain(
         full_size=full_size,
     )
     hints += ignored_arguments(student, configuration)
-    inputs_text = f"on a random input of shape {shape_text(probe)}"
+    description = _(variant.variant.description)
     closest = (
-        f" Closest accepted answer: the {variant.variant.id} variant ({variant.variant.description})."
+        " "
+        + _("Closest accepted answer: the {variant} variant ({description}).").format(
+            variant=variant.variant.id, description=description
+        )
         if len(variants) > 1
         else ""
     )
@@ -279,9 +288,11 @@ def _explain(
         student_path = best.mapping.student_for(ref.path)
         if student_path is None or ref.path in missing:
             fail(
-                f"Your module's output differs from the reference's ({variant.variant.description}): "
-                f"the reference's layer {named(ref)} has no counterpart of the same type and "
-                f"shape in your forward.{closest}",
+                _(
+                    "Your module's output differs from the reference's ({description}): the reference's "
+                    "layer {layer} has no counterpart of the same type and shape in your forward."
+                ).format(description=description, layer=named(ref))
+                + closest,
                 hints=hints,
                 layers=table,
             )
@@ -294,39 +305,52 @@ def _explain(
         if expected is None and found is not None:
             # Frozen facts keep a network's first layer outputs only (facts.FROZEN_LAYER_BYTES).
             fail(
-                f"Your module's output differs from the reference's ({variant.variant.description}). "
-                f"Its layers agree with the reference's up to {named(ours[student_path])}; the facts "
-                "this grader has do not go further, so the layer that first differs is after it."
-                f"{closest}",
+                _(
+                    "Your module's output differs from the reference's ({description}). Its layers agree "
+                    "with the reference's up to {layer}; the facts this grader has do not go further, so "
+                    "the layer that first differs is after it."
+                ).format(description=description, layer=named(ours[student_path]))
+                + closest,
                 hints=hints,
                 layers=table,
             )
         if found is None or expected is None or close(found, expected):
             continue
         detail = (
-            f"largest difference {largest_difference(found, expected):.3g}"
+            _("largest difference {difference:.3g}").format(difference=largest_difference(found, expected))
             if found.shape == expected.shape
-            else f"its output has shape {shape_text(tuple(found.shape))}, the reference's "
-            f"{shape_text(tuple(expected.shape))}"
+            else _("its output has shape {found}, the reference's {expected}").format(
+                found=shape_text(tuple(found.shape)), expected=shape_text(tuple(expected.shape))
+            )
         )
         fail(
-            f"Given the reference's weights, your layer {named(ours[student_path])} computes something "
-            f"different from the reference's {named(ref)} {inputs_text} ({detail}): it is the first "
-            f"layer that differs.{closest}",
+            _(
+                "Given the reference's weights, your layer {layer} computes something different from the "
+                "reference's {reference} on a random input of shape {shape} ({detail}): it is the first "
+                "layer that differs."
+            ).format(
+                layer=named(ours[student_path]), reference=named(ref), shape=shape_text(probe), detail=detail
+            )
+            + closest,
             hints=hints + _before(structure, student_path, variant.small_structure, ref.path),
             layers=table,
         )
     if best.run.tensor is None:
-        fail("forward did not return a tensor.", hints=hints, layers=table)
+        fail(_("forward did not return a tensor."), hints=hints, layers=table)
     found, expected = best.run.tensor.detach().cpu(), variant.output
     detail = (
-        f"largest difference {largest_difference(found, expected):.3g}"
+        _("largest difference {difference:.3g}").format(difference=largest_difference(found, expected))
         if found.shape == expected.shape
-        else f"shape {shape_text(tuple(found.shape))} instead of {shape_text(tuple(expected.shape))}"
+        else _("shape {found} instead of {expected}").format(
+            found=shape_text(tuple(found.shape)), expected=shape_text(tuple(expected.shape))
+        )
     )
     fail(
-        f"Given the reference's weights every layer computes what the reference's does, but the "
-        f"module's output differs ({detail}): the layers are combined differently.{closest}",
+        _(
+            "Given the reference's weights every layer computes what the reference's does, but the "
+            "module's output differs ({detail}): the layers are combined differently."
+        ).format(detail=detail)
+        + closest,
         hints=hints
         + for_differing_outputs(found, expected, variant.small_structure, exercise=student.exercise),
         layers=table,
@@ -392,8 +416,19 @@ def _before(structure: Structure, path: str, reference: Structure, reference_pat
     theirs = preceding(reference.called_layers, reference_path)
     if ours == theirs:
         return []
-    return [
-        f"Just before this layer the reference applies {', '.join(theirs) or 'nothing'}; "
-        f"yours applies {', '.join(ours) or 'nothing'} (a functional call such as F.relu does not "
-        "show here, but counts)."
-    ]
+    if not theirs:
+        text = _(
+            "Just before this layer the reference applies nothing; yours applies {layers} (a functional "
+            "call such as F.relu does not show here, but counts)."
+        )
+    elif not ours:
+        text = _(
+            "Just before this layer the reference applies {reference_layers}; yours applies nothing (a "
+            "functional call such as F.relu does not show here, but counts)."
+        )
+    else:
+        text = _(
+            "Just before this layer the reference applies {reference_layers}; yours applies {layers} (a "
+            "functional call such as F.relu does not show here, but counts)."
+        )
+    return [text.format(reference_layers=", ".join(theirs), layers=", ".join(ours))]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from grader.checks.layers import cell, describe, named
+from grader.i18n import _
 from grader.report.record import LayerRow
 from grader.sandbox.messages import Layer, Structure
 
@@ -161,7 +162,9 @@ def layer_table(
         )
         rows.append(
             LayerRow(
-                student=f"(applied as a function, e.g. F.{pair.reference.type.lower()})"
+                student=_("(applied as a function, e.g. F.{function})").format(
+                    function=pair.reference.type.lower()
+                )
                 if functional
                 else cell(pair.student),
                 reference=cell(pair.reference),
@@ -187,14 +190,13 @@ def _window(rows: list[LayerRow]) -> tuple[LayerRow, ...]:
     stop = min(len(rows), start + MAX_TABLE_ROWS)
     kept = rows[start:stop]
     if start:
-        kept.insert(0, _elided(start, "before"))
+        kept.insert(0, _elided(_("… {count} more layers before these …").format(count=start)))
     if stop < len(rows):
-        kept.append(_elided(len(rows) - stop, "after"))
+        kept.append(_elided(_("… {count} more layers after these …").format(count=len(rows) - stop)))
     return tuple(kept)
 
 
-def _elided(count: int, where: str) -> LayerRow:
-    text = f"… {count} more layers {where} these …"
+def _elided(text: str) -> LayerRow:
     return LayerRow(student=text, reference=text, differs=False)
 
 
@@ -214,23 +216,32 @@ def structural_hints(
     where those counts differ too.
     """
     pairs = align(student, reference)
-    against = f"the reference ({variant})" if variant else "the reference"
+    # The phrase each hint names the reference by (the variant's description from the course).
+    against = _("the reference ({variant})").format(variant=_(variant)) if variant else _("the reference")
     hints: list[str] = []
     hints += _normalisation(pairs, against)
-    hints += _order(student, reference, against)
-    if activations and not any("order" in hint for hint in hints):
+    order = _order(student, reference, against)
+    hints += order
+    if activations and not order:
         hints += _activations(pairs, against, applied or {})
     hints += _split_kernel(pairs, against)
     hints += _changed(pairs, against)
     return hints
 
 
-def _after(pairs: list[Pair], index: int) -> str:
-    """The student's layer just before pair ``index``, as a place in words."""
+def _after(pairs: list[Pair], index: int) -> str | None:
+    """The path of the student's layer just before pair ``index`` (None: it is the first)."""
     for pair in reversed(pairs[:index]):
         if pair.student is not None:
-            return f" after `{pair.student.path}`"
-    return " at the start"
+            return pair.student.path
+    return None
+
+
+def _place(layer: Layer, previous: str | None) -> str:
+    """Where a student's layer is, in words: `bn` after `conv1`."""
+    if previous is None:
+        return _("`{path}` at the start").format(path=layer.path)
+    return _("`{path}` after `{previous}`").format(path=layer.path, previous=previous)
 
 
 def _normalisation(pairs: list[Pair], against: str) -> list[str]:
@@ -241,13 +252,22 @@ def _normalisation(pairs: list[Pair], against: str) -> list[str]:
     ]
     if not extra:
         return []
-    kinds = sorted({layer.type for _, layer in extra})
-    places = ", ".join(f"`{layer.path}`{_after(pairs, index)}" for index, layer in extra[:4])
-    more = f" and {len(extra) - 4} more" if len(extra) > 4 else ""
-    return [
-        f"Your module adds {' and '.join(kinds)} ({places}{more}); {against} has no normalisation "
-        f"layer there. {kinds[0]} changes what the block computes: remove it to match the exercise."
-    ]
+    kinds = sorted({layer.type for _index, layer in extra})
+    joined = kinds[0]
+    for kind in kinds[1:]:
+        joined = _("{first} and {second}").format(first=joined, second=kind)
+    places = ", ".join(_place(layer, _after(pairs, index)) for index, layer in extra[:4])
+    if len(extra) > 4:
+        text = _(
+            "Your module adds {kinds} ({places} and {more} more); {against} has no normalisation layer "
+            "there. {kind} changes what the block computes: remove it to match the exercise."
+        )
+    else:
+        text = _(
+            "Your module adds {kinds} ({places}); {against} has no normalisation layer there. {kind} "
+            "changes what the block computes: remove it to match the exercise."
+        )
+    return [text.format(kinds=joined, places=places, more=len(extra) - 4, against=against, kind=kinds[0])]
 
 
 def _activations(pairs: list[Pair], against: str, applied: dict[str, tuple[int, int]]) -> list[str]:
@@ -260,17 +280,38 @@ def _activations(pairs: list[Pair], against: str, applied: dict[str, tuple[int, 
         if layer.type in applied and (ours >= theirs if pair.step is Step.MISSING else ours <= theirs):
             continue  # applied as often as the reference does: a shared layer or a functional call
         if pair.step is Step.EXTRA:
+            student_previous = _after(pairs, index)
+            if student_previous is None:
+                text = _(
+                    "Your `{path}` ({type}) at the start has no counterpart in {against}: an extra "
+                    "activation there changes the output."
+                )
+            else:
+                text = _(
+                    "Your `{path}` ({type}) after `{previous}` has no counterpart in {against}: an extra "
+                    "activation there changes the output."
+                )
             hints.append(
-                f"Your `{layer.path}` ({layer.type}){_after(pairs, index)} has no counterpart in {against}: "
-                "an extra activation there changes the output."
+                text.format(path=layer.path, type=layer.type, previous=student_previous, against=against)
             )
         else:
             previous = next((p.reference for p in reversed(pairs[:index]) if p.reference is not None), None)
-            where = f" after its `{previous.path}`" if previous is not None else ""
+            if previous is None:
+                text = _(
+                    "{against} applies {type}; your module has no {type} layer there (a functional call "
+                    "such as F.relu counts, but does not show in this table)."
+                )
+            else:
+                text = _(
+                    "{against} applies {type} after its `{previous}`; your module has no {type} layer "
+                    "there (a functional call such as F.relu counts, but does not show in this table)."
+                )
             hints.append(
-                f"{against[0].upper()}{against[1:]} applies {layer.type}{where}; your module has no "
-                f"{layer.type} layer there (a functional call such as F.relu counts, but does not show "
-                "in this table)."
+                text.format(
+                    against=against[0].upper() + against[1:],
+                    type=layer.type,
+                    previous=previous.path if previous is not None else "",
+                )
             )
     return hints[:3]
 
@@ -285,16 +326,21 @@ def _order(student: Sequence[Layer], reference: Sequence[Layer], against: str) -
     def leads(kinds: list[str]) -> bool:
         return bool(kinds) and (kinds[0] in _ACTIVATIONS or kinds[0].startswith(_NORMALISATIONS))
 
+    def chain(kinds: list[str], most: int) -> str:
+        return " → ".join(kinds[:most]) + (" → …" if len(kinds) > most else "")
+
     if leads(ours) and not leads(theirs):
         return [
-            f"Your module applies {ours[0]} before the first {theirs[0]} (pre-activation order); "
-            f"{against} applies each activation after the layer it follows: "
-            f"{' → '.join(theirs[:4])}{' → …' if len(theirs) > 4 else ''}."
+            _(
+                "Your module applies {first} before the first {layer} (pre-activation order); {against} "
+                "applies each activation after the layer it follows: {order}."
+            ).format(first=ours[0], layer=theirs[0], against=against, order=chain(theirs, 4))
         ]
     return [
-        f"Your module has the layers of {against}, in another order: yours "
-        f"{' → '.join(ours[:6])}{' → …' if len(ours) > 6 else ''}; the reference's "
-        f"{' → '.join(theirs[:6])}{' → …' if len(theirs) > 6 else ''}."
+        _(
+            "Your module has the layers of {against}, in another order: yours {order}; the reference's "
+            "{reference_order}."
+        ).format(against=against, order=chain(ours, 6), reference_order=chain(theirs, 6))
     ]
 
 
@@ -317,9 +363,11 @@ def _split_kernel(pairs: list[Pair], against: str) -> list[str]:
                 and second.config.get("out_channels") == five.config.get("out_channels")
             ):
                 return [
-                    f"Your `{first.path}` and `{second.path}` are two 3×3 convolutions where {against} "
-                    f"has one 5×5, {named(five)}: the same receptive field, but other layers with other "
-                    "weights. The exercise asks for the 5×5."
+                    _(
+                        "Your `{first}` and `{second}` are two 3×3 convolutions where {against} has one "
+                        "5×5, {layer}: the same receptive field, but other layers with other weights. The "
+                        "exercise asks for the 5×5."
+                    ).format(first=first.path, second=second.path, against=against, layer=named(five))
                 ]
     return []
 
@@ -345,27 +393,41 @@ def _changed(pairs: list[Pair], against: str) -> list[str]:
         if _without_bias(ours) == _without_bias(theirs):
             continue  # only the bias differs: the bias hint names every such layer at once
         if ours.type != theirs.type:
-            hints.append(
-                f"Your `{ours.path}` is nn.{ours.type}; at that place {against} uses nn.{theirs.type}"
-                + (
-                    " (Dropout2d zeroes whole channels, Dropout single values)."
-                    if "Dropout" in ours.type
-                    else "."
+            if "Dropout" in ours.type:
+                text = _(
+                    "Your `{path}` is nn.{type}; at that place {against} uses nn.{reference_type} (Dropout2d "
+                    "zeroes whole channels, Dropout single values)."
                 )
+            else:
+                text = _("Your `{path}` is nn.{type}; at that place {against} uses nn.{reference_type}.")
+            hints.append(
+                text.format(path=ours.path, type=ours.type, against=against, reference_type=theirs.type)
             )
             continue
         widths = [
-            f"{name} {ours.config[name]} instead of {theirs.config[name]}"
+            _("{name} {found} instead of {expected}").format(
+                name=name, found=ours.config[name], expected=theirs.config[name]
+            )
             for name in ("in_channels", "out_channels", "in_features", "out_features", "num_features")
             if name in ours.config and ours.config.get(name) != theirs.config.get(name)
         ]
         if widths:
             hints.append(
-                f"Your `{ours.path}` is {describe(ours)}; at that place {against} has {describe(theirs)} "
-                f"({', '.join(widths)}): check that branch's width."
+                _(
+                    "Your `{path}` is {layer}; at that place {against} has {reference} ({widths}): check "
+                    "that branch's width."
+                ).format(
+                    path=ours.path,
+                    layer=describe(ours),
+                    against=against,
+                    reference=describe(theirs),
+                    widths=", ".join(widths),
+                )
             )
         elif describe(ours) != describe(theirs):
             hints.append(
-                f"Your `{ours.path}` is {describe(ours)}; at that place {against} has {describe(theirs)}."
+                _("Your `{path}` is {layer}; at that place {against} has {reference}.").format(
+                    path=ours.path, layer=describe(ours), against=against, reference=describe(theirs)
+                )
             )
     return hints[:3]

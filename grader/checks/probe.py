@@ -8,6 +8,7 @@ from grader.checks.feedback import fail
 from grader.checks.hints import for_failure, for_output
 from grader.checks.layers import shape_text
 from grader.failures import FailureKind
+from grader.i18n import _
 from grader.judge.session import Student
 from grader.sandbox.client import SubmissionFailed
 from grader.sandbox.messages import Structure
@@ -23,7 +24,7 @@ def structure_or_fail(
         fail_with(failed, student, configuration)
     if structure.output.kind != "tensor":
         fail(
-            f"forward returned a {structure.output.type_name}, not a tensor.",
+            _("forward returned a {type}, not a tensor.").format(type=structure.output.type_name),
             hints=for_output(structure.output),
         )
     return structure
@@ -53,9 +54,11 @@ def _fails_only_with_arguments(student: Student, configuration: str) -> list[str
         if not config.kwargs:
             student.structure("default")
             return [
-                f"Your module works for the statement's input {shape_text(stated)} but not for "
-                f"{shape_text(config.input_shape)}, which the reference accepts: does a layer fix the "
-                "input size (a Linear sized for one image size, without an adaptive pool before it)?"
+                _(
+                    "Your module works for the statement's input {stated} but not for {shape}, which "
+                    "the reference accepts: does a layer fix the input size (a Linear sized for one "
+                    "image size, without an adaptive pool before it)?"
+                ).format(stated=shape_text(stated), shape=shape_text(config.input_shape))
             ]
         student.structure("default")
         if config.small_input_shape == student.exercise.configuration("default").small_input_shape:
@@ -65,8 +68,10 @@ def _fails_only_with_arguments(student: Student, configuration: str) -> list[str
         return []  # the default arguments fail there too: not a matter of arguments
     arguments = ", ".join(f"{k}={v}" for k, v in config.kwargs.items())
     return [
-        f"Your module works with the default arguments but not with {arguments}: does the builder "
-        "use its arguments instead of fixed numbers?"
+        _(
+            "Your module works with the default arguments but not with {arguments}: does the builder "
+            "use its arguments instead of fixed numbers?"
+        ).format(arguments=arguments)
     ]
 
 
@@ -84,6 +89,8 @@ def ignored_arguments(student: Student, configuration: str) -> list[str]:
         return []
     arguments = ", ".join(f"{k}={v}" for k, v in config.kwargs.items())
     return [
-        f"Called with {arguments}, your builder makes a module as large as the default one: "
-        "does it use its arguments instead of fixed numbers?"
+        _(
+            "Called with {arguments}, your builder makes a module as large as the default one: "
+            "does it use its arguments instead of fixed numbers?"
+        ).format(arguments=arguments)
     ]

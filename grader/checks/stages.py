@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from grader.checks.layers import describe, shape_text
 from grader.course import Exercise, Stage, StageUnit
+from grader.i18n import _
 from grader.sandbox.messages import Layer, Shape, Structure
 
 #: The torch calls a unit named by its op stands for (``a + b`` is recorded as ``__add__``).
@@ -116,20 +117,32 @@ def missing_stage(structure: Structure, exercise: Exercise) -> str | None:
     for index, span in enumerate(spans(structure, exercise)):
         if span.found:
             continue
-        after = f" after {exercise.stages[index - 1].name}" if index else ""
+        stage, shape = _(span.stage.name), shape_text(span.stage.shape)
+        if index:
+            where = _(
+                "{stage} should end with shape {shape}; nothing in your forward gives that shape "
+                "after {previous}."
+            ).format(stage=stage, shape=shape, previous=_(exercise.stages[index - 1].name))
+        else:
+            where = _(
+                "{stage} should end with shape {shape}; nothing in your forward gives that shape."
+            ).format(stage=stage, shape=shape)
         shapes = _shapes_after(structure, exercise.stages[index - 1].shape if index else None)
-        return (
-            f"{span.stage.name} should end with shape {shape_text(span.stage.shape)}; nothing in your "
-            f"forward gives that shape{after}. Your shapes there: {shapes}."
+        found = (
+            _("Your shapes there: {shapes}.").format(shapes=shapes)
+            if shapes
+            else _("Your shapes there: none.")
         )
+        return f"{where} {found}"
     return None
 
 
 def _shapes_after(structure: Structure, shape: Shape | None, count: int = 6) -> str:
+    """The first ``count`` shapes forward gives after ``shape``, as ``(…) → (…)`` (empty: none)."""
     events = _timeline(structure)
     seen = shape is None
     shapes: list[Shape] = []
-    for _, found, _what in events:
+    for _position, found, _what in events:
         if not seen:
             seen = found == shape
             continue
@@ -137,7 +150,7 @@ def _shapes_after(structure: Structure, shape: Shape | None, count: int = 6) -> 
             shapes.append(found)
         if len(shapes) >= count:
             break
-    return " → ".join(shape_text(s) for s in shapes) or "none"
+    return " → ".join(shape_text(s) for s in shapes)
 
 
 def summary(student: Structure, reference: Structure, exercise: Exercise) -> list[str]:
@@ -147,26 +160,37 @@ def summary(student: Structure, reference: Structure, exercise: Exercise) -> lis
     unit = exercise.stage_unit
     lines = []
     for ours, theirs in zip(spans(student, exercise), spans(reference, exercise), strict=True):
-        name = ours.stage.name
+        name = _(ours.stage.name)
         if not theirs.found:
             continue
         if not ours.found:
             lines.append(
-                f"{name}: nothing in your forward ends with its shape {shape_text(ours.stage.shape)}."
+                _("{stage}: nothing in your forward ends with its shape {shape}.").format(
+                    stage=name, shape=shape_text(ours.stage.shape)
+                )
             )
             continue
+        # Each difference is a phrase of its own; a stage's line lists them, joined by "; ".
         words = []
         if unit is not None and ours.units != theirs.units:
-            words.append(f"has {ours.units} {unit.name}, the reference {theirs.units}")
+            words.append(
+                _("has {found} {unit}, the reference {expected}").format(
+                    found=ours.units, unit=_(unit.name), expected=theirs.units
+                )
+            )
         if ours.parameter_count != theirs.parameter_count:
-            words.append(f"{ours.parameter_count:,} parameters, the reference {theirs.parameter_count:,}")
+            words.append(
+                _("{found:,} parameters, the reference {expected:,}").format(
+                    found=ours.parameter_count, expected=theirs.parameter_count
+                )
+            )
         missing, extra = _layer_difference(ours.layers, theirs.layers)
         if missing:
-            words.append(f"the reference has {missing} that yours does not")
+            words.append(_("the reference has {layers} that yours does not").format(layers=missing))
         if extra:
-            words.append(f"yours has {extra} that the reference does not")
+            words.append(_("yours has {layers} that the reference does not").format(layers=extra))
         if words:
-            lines.append(f"{name}: " + "; ".join(words) + ".")
+            lines.append(_("{stage}: {differences}.").format(stage=name, differences="; ".join(words)))
     return lines
 
 
@@ -177,6 +201,6 @@ def _layer_difference(ours: Sequence[Layer], theirs: Sequence[Layer]) -> tuple[s
 
 
 def _counted(layers: Counter[str], most: int = 3) -> str:
-    items = [f"{count} × {what}" if count > 1 else what for what, count in layers.most_common(most)]
-    more = sum(layers.values()) - sum(count for _, count in layers.most_common(most))
-    return ", ".join(items) + (f" and {more} more" if more else "")
+    items = ", ".join(f"{count} × {what}" if count > 1 else what for what, count in layers.most_common(most))
+    more = sum(layers.values()) - sum(count for _what, count in layers.most_common(most))
+    return _("{layers} and {more} more").format(layers=items, more=more) if more else items
