@@ -25,12 +25,15 @@ from grader.course import Course, Homework
 from grader.freeze import stale_facts
 from grader.i18n import _
 from grader.judge.launch import collect_checks
+from grader.notebook.template import write_notebook
 from grader.report.classroom import runner_id
 from grader.report.record import CollectedCheck
 from grader.submission import UsageError
 
 #: Where a starter keeps the grader, out of the way of the student's files.
 STARTER_GRADER_DIR = ".grader"
+#: The students' file in a starter made with ``--notebook``.
+STARTER_NOTEBOOK = "homework.ipynb"
 WORKFLOW_PATH = ".github/workflows/classroom.yml"
 
 #: untranslated.po: a translator's scratch file (grader.catalogs), never a translation.
@@ -51,22 +54,27 @@ def classroom_starter(
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
     homework: str | None = None,
     language: str | None = None,
+    notebook: bool = False,
 ) -> Shipped:
     """Write the template repository of a GitHub Classroom assignment into ``out`` (new or empty):
     one ``homework``, by default the course's only one. ``language``: the students' (``en``,
     ``ko``), of the README and of the feedback the starter's grader gives; by default the user's
-    locale's, else the course's (``grader.i18n``)."""
+    locale's, else the course's (``grader.i18n``). ``notebook``: the students' file is the
+    homework's template notebook (``grade notebook``), not its .py files."""
     course, chosen = _fresh_homework(course_dir, homework)
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty: give a new folder for the starter")
     language = course.speak(language)
     checks = collect_checks(course_dir=course.directory, exercises=chosen.exercises)
     out.mkdir(parents=True, exist_ok=True)
-    for path in sorted(chosen.template_dir.iterdir()):
-        if path.is_file():
-            shutil.copy2(path, out / path.name)
+    if notebook:
+        write_notebook(out=out / STARTER_NOTEBOOK, homework=chosen)
+    else:
+        for path in sorted(chosen.template_dir.iterdir()):
+            if path.is_file():
+                shutil.copy2(path, out / path.name)
     _copy_grader(course, chosen, out / STARTER_GRADER_DIR, with_reference=False, language=language)
-    values = _values(course, chosen, checks)
+    values = _values(course, chosen, checks, notebook=STARTER_NOTEBOOK if notebook else None)
     readme = _render(_in_language("student_README.md", language), **values)
     (out / "README.md").write_text(readme, encoding="utf-8")
     workflow = out / WORKFLOW_PATH
@@ -86,7 +94,7 @@ def gradescope_autograder(
     of one ``homework`` (by default the course's only one). ``language``: of the feedback, as in
     ``classroom_starter``."""
     course, chosen = _fresh_homework(course_dir, homework)
-    language = i18n.resolve(language, course.language)
+    language = course.speak(language)
     checks = collect_checks(course_dir=course.directory, exercises=chosen.exercises)
     values = _values(course, chosen, checks)
     with tempfile.TemporaryDirectory(prefix="grader-autograder-") as folder:
@@ -148,14 +156,17 @@ def _copy_grader(
         shutil.copytree(homework.reference_dir, destination / "reference" / homework.id, ignore=_NEVER_COPIED)
 
 
-def _values(course: Course, homework: Homework, checks: list[CollectedCheck]) -> dict[str, str]:
+def _values(
+    course: Course, homework: Homework, checks: list[CollectedCheck], *, notebook: str | None = None
+) -> dict[str, str]:
+    """The templates' values; ``notebook``: the students' one file, where it is a notebook."""
     rows = []
     for exercise in homework.exercises:
         mine = [c for c in checks if c.exercise == exercise.id]
         visible = sum(c.points for c in mine if not c.hidden)
         hidden = sum(c.points for c in mine if c.hidden)
         rows.append(
-            f"| {_(exercise.title)} | `{exercise.module}.py` | `{exercise.builder}()` "
+            f"| {_(exercise.title)} | `{notebook or exercise.module + '.py'}` | `{exercise.builder}()` "
             f"| {visible:g} | {hidden:g} |"
         )
     step = settings.CLASSROOM_STEP
@@ -165,6 +176,8 @@ def _values(course: Course, homework: Homework, checks: list[CollectedCheck]) ->
             raise ValueError(f"Classroom's reporter cannot parse the runner id {runner!r}")
     return {
         "title": f"{_(course.title)}: {_(homework.title)}",
+        "student_files": f"`{notebook}`" if notebook else _("the `.py` files of this repository"),
+        "language": i18n.language(),
         "visible_total": f"{sum(c.points for c in checks if not c.hidden):g}",
         "hidden_total": f"{sum(c.points for c in checks if c.hidden):g}",
         "exercise_rows": "\n".join(rows),

@@ -404,6 +404,19 @@ def test_starter_with_stubs_fails_in_classroom(starter: Path, tmp_path: Path, bl
     assert all(t["status"] == "fail" for t in classroom["tests"])
 
 
+def test_a_notebook_starter_holds_the_template_notebook_and_speaks_korean(tmp_path: Path) -> None:
+    out = tmp_path / "starter"
+    classroom_starter(out=out, homework="blocks", language="ko", notebook=True)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "README.md",
+        "homework.ipynb",
+    ]
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "`homework.ipynb`에 있는 빈 함수를 채워 넣으세요" in readme
+    course = (out / ".grader" / "assignments" / "course.toml").read_text(encoding="utf-8")
+    assert 'language = "ko"' in course
+
+
 def test_classroom_refuses_a_folder_in_use(starter: Path) -> None:
     result = CliRunner().invoke(main, ["classroom", str(starter), "--homework", "blocks"])
     assert result.exit_code == 2
@@ -416,7 +429,7 @@ def test_classroom_refuses_a_folder_in_use(starter: Path) -> None:
 def test_gradescope_autograder_runs_end_to_end(tmp_path: Path, blocks_points) -> None:
     """setup.sh builds the environment; run_autograder grades and writes results.json."""
     archive = tmp_path / "autograder.zip"
-    shipped = gradescope_autograder(out=archive, homework="blocks")
+    shipped = gradescope_autograder(out=archive, homework="blocks", language="en")
     assert shipped.hidden_points == blocks_points.hidden
     root = tmp_path / "autograder"
     with zipfile.ZipFile(archive) as opened:
@@ -478,6 +491,10 @@ def test_gradescope_autograder_runs_end_to_end(tmp_path: Path, blocks_points) ->
         name.startswith("residual: Computes what the reference computes on an input") for name in failed
     )
     assert results["score"] == sum(t["score"] for t in results["tests"]) < blocks_points.total
+
+    notebook = ROOT / "tests" / "scenarios" / "notebook_seed" / "homework.ipynb"
+    results = run_autograder([notebook])  # a notebook is a submission too
+    assert results["score"] == blocks_points.total
 
     results = run_autograder([])  # an empty submission still gets results
     assert results["score"] == 0

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.failures import FailureKind
+from grader.i18n import _
 from grader.notebook.slice import CellReport, CellUse, SkipReason
 from grader.report.record import LayerRow
 
@@ -43,7 +44,8 @@ class CheckResult:
     @property
     def feedback_text(self) -> str:
         """The message and its hints as plain text, for formats with one text field."""
-        return "\n".join([self.message, *(f"hint: {hint}" for hint in self.hints)]).strip()
+        label = _("hint:")
+        return "\n".join([self.message, *(f"{label} {hint}" for hint in self.hints)]).strip()
 
     def to_dict(self) -> dict[str, Any]:
         return {
