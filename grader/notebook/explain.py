@@ -64,4 +64,24 @@ def summary(notebook: NotebookCells) -> list[str]:
         "From {file}, the grader ran only what your builders need; training loops, prints, "
         "plots and big tensors are never run:"
     ).format(file=notebook.file)
-    return [heading, *(cell_text(cell) for cell in left_out)]
+    unneeded = [
+        c
+        for c in left_out
+        if c.use is CellUse.SKIPPED and c.reason is SkipReason.NOT_NEEDED and not c.ipython_lines
+    ]
+    lines = [cell_text(cell) for cell in left_out if cell not in unneeded]
+    if len(unneeded) > 1:
+        lines.append(
+            _("cells {cells}: not run, no builder needs them").format(
+                cells=", ".join(str(c.cell) for c in unneeded)
+            )
+        )
+    else:
+        lines += [cell_text(cell) for cell in unneeded]
+    return [heading, *sorted(lines, key=_first_cell)]
+
+
+def _first_cell(line: str) -> int:
+    """Lines in notebook order, by the first number in them (the cell's)."""
+    digits = "".join(ch if ch.isdigit() else " " for ch in line).split()
+    return int(digits[0]) if digits else 0

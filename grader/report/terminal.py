@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.i18n import N_, _
+from grader.notebook.explain import summary as notebook_summary
 from grader.report.model import AssignmentResult, CheckResult, CheckStatus, Report
 
 if TYPE_CHECKING:
@@ -37,6 +38,12 @@ def render(report: Report, console: Console) -> None:
         console.print(_assignment_table(assignment))
         for checks in _grouped_failures(assignment):
             console.print(_failure_panel(assignment, checks))
+    if report.submission.notebook is not None:
+        lines = notebook_summary(report.submission.notebook)
+        if lines:
+            console.print(f"[dim]{escape(lines[0])}[/]")
+            for line in lines[1:]:
+                console.print(f"[dim]  · {escape(line)}[/]")
     missing = report.environment.isolation_missing
     if missing:
         isolation = _(
