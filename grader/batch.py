@@ -9,6 +9,9 @@ isolated exactly as in ``grade submit``.
 Every finished report is written at once, atomically; a later run re-grades only
 submissions whose content changed or whose report has another fingerprint (the grader's code,
 the course, torch); ``force`` re-grades all.
+
+After grading, every run writes each student's feedback files, and, when asked, the LMS's
+import file (grader/lms.py) and the ranking of similar submissions (grader/similarity.py).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from grader.judge.launch import (
     report_of,
     stop_judge,
 )
+from grader.lms import LmsOptions, LmsResult, plan_export, write_lms_import
+from grader.report.feedback_files import write_feedback_files
 from grader.report.gradebook import (
     GRADED,
     INCOMPLETE,
@@ -56,6 +61,7 @@ from grader.report.html import render_html
 from grader.report.json_report import write_json, write_text
 from grader.report.model import Report, report_from_dict
 from grader.sandbox.zygote import Zygote
+from grader.similarity import Similarity, compare_class, require_copydetect
 from grader.submission import Snapshot, UsageError, snapshot_entry
 
 
@@ -66,6 +72,9 @@ class BatchResult:
     exercises: tuple[Exercise, ...]
     ignored: tuple[str, ...]
     duration_s: float
+    feedback: tuple[str, ...] = ()  # the students given feedback files
+    lms: LmsResult | None = None
+    similarity: Similarity | None = None
 
     @property
     def regraded(self) -> int:
@@ -97,14 +106,19 @@ def grade_batch(
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
     scheduler: str | None = None,
     language: str | None = None,
+    lms: LmsOptions | None = None,
+    similarity: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[StudentResult], None] | None = None,
 ) -> BatchResult:
-    """Grade every entry of ``submissions``; write reports, grades.csv and summary.json to ``out``.
+    """Grade every entry of ``submissions``; write reports, grades.csv, summary.json, report.html
+    and feedback/<id>.md and .html to ``out``.
 
     Every submission is graded as ``homework`` (by default the course's only one), each
     exercise of it or those in ``assignments``. With ``scheduler`` (``tcp://host:8786``), each
-    submission is a task on that Dask cluster.
+    submission is a task on that Dask cluster. ``lms`` also writes the LMS's import file;
+    ``similarity`` ranks pairs of submissions by shared code (needs copydetect). Their options
+    are checked before any grading starts.
     """
     started = time.monotonic()
     if not submissions.is_dir():
@@ -115,6 +129,9 @@ def grade_batch(
     language = course.speak(language)
     chosen = course.choose_homework(homework)
     exercises = chosen.select(list(assignments))
+    if similarity:
+        require_copydetect()
+    lms_plan = plan_export(lms, chosen) if lms is not None else None
     intake = discover(submissions, roster)
     reports = out / "reports"
     reports.mkdir(parents=True, exist_ok=True)
@@ -144,20 +161,35 @@ def grade_batch(
     writer.writerow(csv_header(exercises))
     writer.writerows(csv_row(r, exercises) for r in results)
     write_text(buffer.getvalue(), out / "grades.csv")
+    feedback = write_feedback_files(results, chosen, out)
+    exported = write_lms_import(lms_plan, results, out) if lms_plan is not None else None
+    similar = None
+    if similarity:
+        handed_in = {entry.id: entry.path for entry in intake.entries if entry.path is not None}
+        graded = [(r.id, handed_in[r.id]) for r in results if r.status == GRADED and r.id in handed_in]
+        similar = compare_class(graded, chosen, exercises)
     overview = summary(results, exercises) | {
         "ignored": list(intake.ignored),
         "homework": chosen.id,
         "grader_version": __version__,
         "fingerprint": fingerprint(course_dir),
     }
+    if exported is not None:
+        overview["lms"] = exported.to_dict()
+    if similar is not None:
+        overview["similarity"] = similar.to_dict()
     write_text(json.dumps(overview, indent=2, ensure_ascii=False) + "\n", out / "summary.json")
-    write_text(render_html(results, exercises, overview), out / "report.html")
+    page = render_html(results, exercises, overview, feedback=feedback, similarity=similar)
+    write_text(page, out / "report.html")
     return BatchResult(
         homework=chosen.id,
         students=tuple(results),
         exercises=exercises,
         ignored=intake.ignored,
         duration_s=time.monotonic() - started,
+        feedback=tuple(feedback),
+        lms=exported,
+        similarity=similar,
     )
 
 

@@ -21,11 +21,12 @@ from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from grader import __version__, i18n, settings, silence_missing_numpy
-from grader.batch import grade_batch
+from grader.batch import BatchResult, grade_batch
 from grader.course import Course
 from grader.freeze import freeze
 from grader.grade import list_homeworks, submit
 from grader.i18n import _
+from grader.lms import DEFAULT_MATCH, FILE_NAMES, FORMATS, LmsOptions
 from grader.notebook.template import write_notebook
 from grader.report.classroom import github_output_lines, markdown_summary
 from grader.report.gradebook import StudentResult
@@ -208,6 +209,48 @@ def write_classroom(report: Report) -> None:
 @course_option
 @click.option("--scheduler", metavar="tcp://HOST:8786", help="Grade on this Dask cluster (grader[dask]).")
 @lang_option
+@click.option(
+    "--export",
+    "lms_format",
+    type=click.Choice(FORMATS),
+    help="Also write the grades as this LMS imports them ("
+    + ", ".join(f"{name} for {lms}" for lms, name in FILE_NAMES.items())
+    + ").",
+)
+@click.option(
+    "--lms-roster",
+    "lms_export",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="EXPORT.csv",
+    help="The LMS's own gradebook export (needed for Canvas): its identity columns and the homework's "
+    "column are what the import file keeps.",
+)
+@click.option(
+    "--lms-match",
+    metavar="COLUMN",
+    help="The LMS column holding each submission's id, or what --lms-map maps it to. Default: "
+    + ", ".join(f"{column!r} ({lms})" for lms, column in DEFAULT_MATCH.items())
+    + ".",
+)
+@click.option(
+    "--lms-column",
+    metavar="NAME",
+    help="The homework's column in the LMS export. Default: the one named for the homework's title or id.",
+)
+@click.option(
+    "--lms-map",
+    "lms_mapping",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="MAPPING.csv",
+    help="Submission id (GitHub username) to LMS identity (the --lms-match column's value), as two "
+    "columns; GitHub Classroom's roster (github_username → identifier) works as is.",
+)
+@click.option(
+    "--similarity",
+    is_flag=True,
+    help="Also rank pairs of submissions by shared code, per exercise, template excluded "
+    "(pip install 'grader[similarity]').",
+)
 def batch_command(
     submissions: Path,
     out: Path,
@@ -220,9 +263,24 @@ def batch_command(
     course_dir: Path,
     scheduler: str | None,
     language: str | None,
+    lms_format: str | None,
+    lms_export: Path | None,
+    lms_match: str | None,
+    lms_column: str | None,
+    lms_mapping: Path | None,
+    similarity: bool,
 ) -> None:
-    """Grade every submission in SUBMISSIONS (folders, zips or notebooks) into a gradebook in --out."""
+    """Grade every submission in SUBMISSIONS (folders, zips or notebooks) into a gradebook in --out,
+    with each student's feedback in --out/feedback/."""
     console = Console()
+    lms = None
+    if lms_format is None and any((lms_export, lms_match, lms_column, lms_mapping)):
+        raise click.UsageError("--lms-roster, --lms-match, --lms-column and --lms-map need --export")
+    if lms_format is not None:
+        with usage_errors():
+            lms = LmsOptions(
+                format=lms_format, export=lms_export, match=lms_match, column=lms_column, mapping=lms_mapping
+            )
     # Refreshed by hand: a refresh thread would be in every judge this process forks.
     with Progress(
         *Progress.get_default_columns(), MofNCompleteColumn(), console=console, auto_refresh=False
@@ -250,11 +308,39 @@ def batch_command(
                 course_dir=course_dir,
                 scheduler=scheduler,
                 language=language,
+                lms=lms,
+                similarity=similarity,
                 on_start=started,
                 on_result=finished,
             )
     render_batch(result, console)
+    _print_instructor_extras(result, out, console)
     console.print(f"[dim]gradebook written to {out}[/]")
+
+
+def _print_instructor_extras(result: BatchResult, out: Path, console: Console) -> None:
+    """The feedback files, the LMS file and who it left out, the most similar pairs: for the instructor."""
+    if result.feedback:
+        console.print(f"feedback for {len(result.feedback)} students in {out / 'feedback'} (.md and .html)")
+    lms = result.lms
+    if lms is not None:
+        scaled = f", scaled from {lms.scaled[0]:g} to {lms.scaled[1]:g} points" if lms.scaled else ""
+        console.print(
+            f"{escape(lms.file)}: {lms.exported} grades in the column {escape(repr(lms.column))}{scaled}"
+        )
+        lists = (
+            ("submissions with no student in the LMS", lms.unmatched_submissions),
+            (f"students in the LMS with no submission (by {lms.match})", lms.unmatched_students),
+            ("matched, without a complete grade (left unchanged)", [n.id for n in lms.not_exported]),
+        )
+        for label, names in lists:
+            if names:
+                console.print(f"[yellow]{escape(label)}:[/] {escape(', '.join(names))}")
+    if result.similarity is not None:
+        for exercise in result.similarity.exercises:
+            top = exercise.pairs[0] if exercise.pairs else None
+            shown = f"{top.first.student} and {top.second.student}, {top.score:.0%}" if top else "none"
+            console.print(f"most similar pair in {exercise.exercise}: {escape(shown)} (report.html)")
 
 
 @main.command("freeze")

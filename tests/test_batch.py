@@ -12,15 +12,27 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from grader import fingerprint as fingerprints
-from grader import settings
+from grader import i18n, settings
 from grader.batch import grade_batch
+from grader.cli import main
+from grader.course import Course
+from grader.failures import FailureKind
 from grader.intake import IntakeError, extract, strip_common_prefix
+from grader.report.classroom import markdown_summary
+from grader.report.feedback_files import write_feedback_files
+from grader.report.gradebook import StudentResult, summary
+from grader.report.html import render_html
+from grader.report.model import AssignmentResult, CheckResult, CheckStatus
 from tests.conftest import ROOT, Points
+from tests.test_lms import CANVAS_EXPORT, CLASSROOM_ROSTER, report_of
+from tests.test_similarity import RENAMED
 
 SCENARIOS = ROOT / "tests" / "scenarios"
 #: The homework the scenarios' submissions are.
@@ -185,8 +197,9 @@ def test_the_html_page_renders_every_student(classroom, tmp_path: Path, expected
     )
     dom = done.stdout
     assert "<svg" in dom, "the charts are drawn"
-    for student in expected:
-        assert f"<td>{student}</td>" in dom, student
+    for student, (_, status) in expected.items():
+        linked = f'<td><a href="feedback/{student}.html">{student}</a></td>'
+        assert (f"<td>{student}</td>" if status == "missing" else linked) in dom, "linked to its feedback"
     assert "outside its folder" in dom, "why grading did not complete is shown"
 
 
@@ -295,3 +308,131 @@ def test_notebooks_are_entries_and_a_broken_one_scores_0_with_the_reason(
     report = json.loads((out / "reports" / "ada.json").read_text())
     assert report["submission"]["files"] == ["hw-ada.ipynb"]
     assert {c["cell"]: c["use"] for c in report["submission"]["notebook"]["cells"]}[13] == "skipped"
+
+
+def _check(check_id: str, status: CheckStatus, message: str = "", failure: FailureKind | None = None):
+    points = 1.0 if status is CheckStatus.PASSED else 0.0
+    return CheckResult(
+        id=check_id,
+        name=f"the {check_id} check",
+        status=status,
+        score=points,
+        max_score=1.0,
+        message=message,
+        duration_s=0.0,
+        failure=failure,
+    )
+
+
+def _inception(checks: tuple[CheckResult, ...]) -> AssignmentResult:
+    return AssignmentResult(id="inception", title="Inception", variant=None, checks=checks)
+
+
+def test_where_students_fail_is_led_by_causes_each_student_counted_once() -> None:
+    """A module that computes the wrong thing also fails the hidden check on a fresh input, which
+    says so: that consequence is no cause. Causes are each student's first failed check."""
+    passed, failed = CheckStatus.PASSED, CheckStatus.FAILED
+    wrong = FailureKind.CHECK_FAILED
+    consequence = "Not checked on a fresh input: your module already computes something different."
+    computes_wrong = (
+        _check("output_shape", passed),
+        _check("behaviour", failed, "Your module computes another output.", wrong),
+        _check("hidden_behaviour", failed, consequence, wrong),
+    )
+    raises = (
+        _check("output_shape", failed, "forward raised RuntimeError", FailureKind.FORWARD_RAISED),
+        _check("behaviour", failed, "forward raised RuntimeError", FailureKind.FORWARD_RAISED),
+        _check("hidden_behaviour", failed, consequence, wrong),
+    )
+    fresh_only = (
+        _check("output_shape", passed),
+        _check("behaviour", passed),
+        _check("hidden_behaviour", failed, "On a fresh input, your module differs.", wrong),
+    )
+    right = (_check("output_shape", passed), _check("behaviour", passed), _check("hidden_behaviour", passed))
+    classes = [computes_wrong] * 5 + [raises] * 3 + [fresh_only] * 2 + [right]
+    students = [
+        StudentResult(id=f"s{i}", name="", status="graded", report=report_of(_inception(checks)))
+        for i, checks in enumerate(classes)
+    ]
+    exercises = Course.load(ROOT).select(["inception"])
+    overview = summary(students, exercises)
+    causes = overview["exercises"]["inception"]["causes"]
+    assert [(c["check"], c["failure"], c["students"]) for c in causes] == [
+        ("behaviour", "check_failed", 5),
+        ("output_shape", "forward_raised", 3),
+        ("hidden_behaviour", "check_failed", 2),
+    ]
+    assert causes[0]["messages"] == [["Your module computes another output.", 5]]
+    assert all(consequence not in str(c["messages"]) for c in causes), "a consequence is no cause"
+    assert overview["exercises"]["inception"]["mean"] == 1.091  # 12 points over 11 students, kept exact
+    page = render_html(students, exercises, overview, feedback={"s0": "feedback/s0.html"})
+    assert "1.1 / 3" in page and "1.091" not in page, "means for people: one decimal"
+    assert page.index("the behaviour check") < page.index("the output_shape check")
+    assert "(forward raised): 3 students" in page
+    assert "<a href='feedback/s0.html'>s0</a>" in page and "<a href='feedback/s1.html'>" not in page
+
+
+def test_feedback_files_say_what_grade_submit_says_in_the_courses_language(tmp_path: Path) -> None:
+    hinted = replace(
+        _check("behaviour", CheckStatus.FAILED, "Your module computes <b>another</b> output.", None),
+        hints=("Add the ReLU after the 5×5 convolution.",),
+    )
+    report = report_of(_inception((hinted,)))
+    students = [
+        StudentResult(id="ada", name="Ada L.", status="graded", report=report),
+        StudentResult(id="linus", name="", status="invalid", reason="homework.ipynb is not a notebook"),
+        StudentResult(id="ghost", name="", status="missing", reason="no submission"),
+    ]
+    homework = Course.load(ROOT).choose_homework(HOMEWORK)
+    i18n.activate("ko", ROOT)
+    written = write_feedback_files(students, homework, tmp_path)
+    assert written == {"ada": "feedback/ada.html", "linus": "feedback/linus.html"}, "none without submission"
+    markdown = (tmp_path / "feedback" / "ada.md").read_text()
+    assert markdown.startswith("# ") and "피드백" in markdown.splitlines()[0]
+    assert "학생: Ada L. (ada) · 채점일: 2026-12-01" in markdown
+    assert markdown.endswith(markdown_summary(report)), "the summary grade submit's Classroom run shows"
+    assert "Add the ReLU after the 5×5 convolution." in markdown
+    html = (tmp_path / "feedback" / "ada.html").read_text()
+    assert "<html lang='ko'>" in html and "<table>" in html
+    assert "&lt;b&gt;another&lt;/b&gt;" in html and "<b>another</b>" not in html, "the student's text escaped"
+    assert (
+        "제출물을 채점할 수 없었습니다: homework.ipynb is not a notebook"
+        in (tmp_path / "feedback" / "linus.md").read_text()
+    )
+
+
+def test_the_instructors_week_lms_file_similar_pairs_and_feedback(tmp_path: Path) -> None:
+    """One small class graded once, on vgg_block, through the CLI: Canvas's import file with
+    whom it left out, the renamed copy ranked first, each student's feedback linked from the page."""
+    pytest.importorskip("copydetect")
+    folder, out = tmp_path / "submissions", tmp_path / "grades"
+    folder.mkdir()
+    shutil.copy(SCENARIOS / "notebook_seed" / "homework.ipynb", folder / "hw-ada.ipynb")
+    (folder / "hw-grace").mkdir()
+    (folder / "hw-grace" / "vgg_block.py").write_text(RENAMED)
+    shutil.copytree(SCENARIOS / "wrong_padding" / "submission", folder / "hw-bob")
+    (folder / "hw-linus.ipynb").write_text('{"cells": [')
+    arguments = ["batch", str(folder), "--out", str(out), "-H", HOMEWORK, "-a", "vgg_block", "-j", "2"]
+    arguments += ["--export", "canvas", "--lms-roster", str(CANVAS_EXPORT)]
+    arguments += ["--lms-map", str(CLASSROOM_ROSTER)]
+    done = CliRunner().invoke(main, [*arguments, "--similarity"], env={"COLUMNS": "200"})
+    assert done.exit_code == 0, done.output
+    assert "canvas_import.csv: 2 grades" in done.output and "scaled from 10 to 40 points" in done.output
+    assert "submissions with no student in the LMS: bob" in done.output
+    assert "most similar pair in vgg_block: ada and grace" in done.output
+    summary_json = json.loads((out / "summary.json").read_text())
+    assert summary_json["similarity"]["vgg_block"]["pairs"][0]["students"] == ["ada", "grace"]
+    lms = summary_json["lms"]
+    assert (lms["unmatched_submissions"], [n["id"] for n in lms["not_exported"]]) == (["bob"], ["linus"])
+    assert sorted(lms["unmatched_students"])[0].startswith("Johnson, Katherine")
+    with (out / "canvas_import.csv").open(newline="") as file:
+        rows = list(csv.reader(file))
+    assert [row[3:] for row in rows[2:]] == [
+        ["ada.lovelace@uni.example.edu", "CS 4820 Section 01", "40"],
+        ["grace.hopper@uni.example.edu", "CS 4820 Section 01", "40"],
+    ]
+    assert "its JSON breaks" in (out / "feedback" / "linus.md").read_text()
+    assert "## Grade: 4 / 10" in (out / "feedback" / "bob.md").read_text()
+    page = (out / "report.html").read_text()
+    assert "<a href='feedback/ada.html'>ada</a>" in page and "<mark>" in page
