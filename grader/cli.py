@@ -409,10 +409,21 @@ def _shown(path: Path) -> str:
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
 @homework_option("The homework of the assignment. Default: the course's only one.")
 @course_option
-def classroom_command(out: Path, homework: str | None, course_dir: Path) -> None:
+@lang_option
+@click.option(
+    "--notebook",
+    is_flag=True,
+    help="The students' file is a notebook (homework.ipynb, as `grade notebook` writes it), "
+    "not the template's .py files.",
+)
+def classroom_command(
+    out: Path, homework: str | None, course_dir: Path, language: str | None, notebook: bool
+) -> None:
     """Write OUT, the template repository of a GitHub Classroom assignment (no reference inside)."""
     with usage_errors():
-        shipped = classroom_starter(out=out, course_dir=course_dir, homework=homework)
+        shipped = classroom_starter(
+            out=out, course_dir=course_dir, homework=homework, language=language, notebook=notebook
+        )
     Console().print(
         f"{len(shipped.files)} files written to {out}: push it as the assignment's template repository. "
         f"Classroom shows {shipped.visible_points:g} points; {shipped.hidden_points:g} more come from "
@@ -424,10 +435,13 @@ def classroom_command(out: Path, homework: str | None, course_dir: Path) -> None
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 @homework_option("The homework of the assignment. Default: the course's only one.")
 @course_option
-def gradescope_command(out: Path, homework: str | None, course_dir: Path) -> None:
-    """Write OUT, a Gradescope autograder zip (upload it as the assignment's autograder)."""
+@lang_option
+def gradescope_command(out: Path, homework: str | None, course_dir: Path, language: str | None) -> None:
+    """Write OUT, a Gradescope autograder zip (upload it as the assignment's autograder).
+
+    A student may submit the homework's .py files or one notebook (.ipynb)."""
     with usage_errors():
-        shipped = gradescope_autograder(out=out, course_dir=course_dir, homework=homework)
+        shipped = gradescope_autograder(out=out, course_dir=course_dir, homework=homework, language=language)
     Console().print(
         f"{out}: {len(shipped.files)} files, {out.stat().st_size / 1024**2:.1f} MiB, "
         f"{shipped.visible_points + shipped.hidden_points:g} points "
