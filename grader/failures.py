@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from grader import settings
+from grader.i18n import N_, _
 
 
 class FailureKind(enum.StrEnum):
@@ -87,43 +88,68 @@ def mebibytes(size: int) -> str:
     return f"{size / 1024**3:g} GiB" if size >= 1024**3 else f"{size / 1024**2:g} MiB"
 
 
+#: The stages of student code a message names ("during forward"), as a student reads them.
+_STAGES = {"import": N_("import"), "build": N_("build"), "forward": N_("forward"), "grading": N_("grading")}
+
+
+def stage_text(stage: str) -> str:
+    return _(_STAGES[stage]) if stage in _STAGES else stage
+
+
 def memory_limit_message(stage: str, where: str, limit_bytes: int = settings.CHILD_MEMORY_BYTES) -> str:
-    return (
-        f"your code used more than {mebibytes(limit_bytes)} of memory, the grader's limit, "
-        f"during {stage}{at(where)}."
+    limit = mebibytes(limit_bytes)
+    if where:
+        return _(
+            "your code used more than {limit} of memory, the grader's limit, during {stage} at {where}."
+        ).format(limit=limit, stage=stage_text(stage), where=where)
+    return _("your code used more than {limit} of memory, the grader's limit, during {stage}.").format(
+        limit=limit, stage=stage_text(stage)
     )
 
 
 def cpu_limit_message() -> str:
-    return (
-        f"your code used more than {settings.CHILD_LIMITS['cpu_s']} s of CPU time, the grader's limit, "
-        "and was stopped."
+    return _("your code used more than {seconds} s of CPU time, the grader's limit, and was stopped.").format(
+        seconds=settings.CHILD_LIMITS["cpu_s"]
     )
 
 
 def open_files_message(stage: str, where: str) -> str:
-    return (
-        f"your code opened more than {settings.CHILD_LIMITS['open_files']} files at once, the grader's "
-        f"limit, during {stage}{at(where)}."
+    limit = settings.CHILD_LIMITS["open_files"]
+    if where:
+        return _(
+            "your code opened more than {limit} files at once, the grader's limit, during {stage} at {where}."
+        ).format(limit=limit, stage=stage_text(stage), where=where)
+    return _("your code opened more than {limit} files at once, the grader's limit, during {stage}.").format(
+        limit=limit, stage=stage_text(stage)
     )
 
 
 def processes_message(stage: str, where: str) -> str:
-    return (
-        f"your code started more than {settings.CHILD_LIMITS['processes']} processes, the grader's "
-        f"limit, during {stage}{at(where)}."
+    limit = settings.CHILD_LIMITS["processes"]
+    if where:
+        return _(
+            "your code started more than {limit} processes, the grader's limit, during {stage} at {where}."
+        ).format(limit=limit, stage=stage_text(stage), where=where)
+    return _("your code started more than {limit} processes, the grader's limit, during {stage}.").format(
+        limit=limit, stage=stage_text(stage)
     )
 
 
 def file_size_message(stage: str, where: str) -> str:
-    return (
-        f"your code wrote a file larger than {mebibytes(settings.CHILD_LIMITS['file_bytes'])}, the "
-        f"grader's limit, during {stage}{at(where)}."
+    limit = mebibytes(settings.CHILD_LIMITS["file_bytes"])
+    if where:
+        return _(
+            "your code wrote a file larger than {limit}, the grader's limit, during {stage} at {where}."
+        ).format(limit=limit, stage=stage_text(stage), where=where)
+    return _("your code wrote a file larger than {limit}, the grader's limit, during {stage}.").format(
+        limit=limit, stage=stage_text(stage)
     )
 
 
 def timeout_message(timeout_s: float) -> str:
-    return f"your code did not finish within {timeout_s:g} s, the grader's limit, and was stopped."
+    return _("your code did not finish within {seconds} s, the grader's limit, and was stopped.").format(
+        seconds=f"{timeout_s:g}"
+    )
 
 
 def at(where: str) -> str:

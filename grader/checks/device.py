@@ -12,6 +12,7 @@ from grader.checks.feedback import fail
 from grader.checks.hints import DEVICE_HINT, for_output
 from grader.checks.layers import shape_text
 from grader.checks.probe import fail_with
+from grader.i18n import _
 from grader.judge.session import Reference, Student
 from grader.sandbox.client import SubmissionFailed
 
@@ -34,14 +35,22 @@ def runs_on_device(student: Student, reference: Reference, configuration: str = 
 def _on_meta(student: Student, configuration: str, shape: tuple[int, ...]) -> None:
     run = student.run(configuration, shape, device="meta")
     if run.info.kind != "tensor":
-        fail(f"forward returned a {run.info.type_name}, not a tensor.", hints=for_output(run.info))
-    if run.info.device != "meta":
         fail(
-            f"With the module and its input on the meta device, forward returned "
-            f"{run.info.type_name} on {run.info.device or 'no device'}: the output should stay on "
-            f"the input's device.",
-            hints=[DEVICE_HINT],
+            _("forward returned a {type}, not a tensor.").format(type=run.info.type_name),
+            hints=for_output(run.info),
         )
+    if run.info.device != "meta":
+        if run.info.device:
+            message = _(
+                "With the module and its input on the meta device, forward returned {type} on {device}: "
+                "the output should stay on the input's device."
+            ).format(type=run.info.type_name, device=run.info.device)
+        else:
+            message = _(
+                "With the module and its input on the meta device, forward returned {type} on no device: "
+                "the output should stay on the input's device."
+            ).format(type=run.info.type_name)
+        fail(message, hints=[_(DEVICE_HINT)])
 
 
 def _on_cuda(student: Student, configuration: str, inputs: object) -> None:
@@ -49,12 +58,21 @@ def _on_cuda(student: Student, configuration: str, inputs: object) -> None:
     gpu = student.run(configuration, inputs, device="cuda")
     # The tensor crosses back to the judge's CPU; where forward made it is in its description.
     if gpu.tensor is None or gpu.info.device != "cuda":
-        where = "no tensor" if gpu.tensor is None else f"a tensor on {gpu.info.device}"
-        fail(f"With the module and input on CUDA, forward returned {where}.", hints=[DEVICE_HINT])
+        if gpu.tensor is None:
+            message = _("With the module and input on CUDA, forward returned no tensor.")
+        else:
+            message = _("With the module and input on CUDA, forward returned a tensor on {device}.").format(
+                device=gpu.info.device
+            )
+        fail(message, hints=[_(DEVICE_HINT)])
     if cpu.tensor is None or not close(gpu.tensor, cpu.tensor):
-        detail = (
-            f"largest difference {largest_difference(gpu.tensor, cpu.tensor):.3g}"
-            if cpu.tensor is not None and cpu.tensor.shape == gpu.tensor.shape
-            else f"shape {shape_text(tuple(gpu.tensor.shape))}"
-        )
-        fail(f"On CUDA your module computes something different from on the CPU ({detail}).")
+        if cpu.tensor is not None and cpu.tensor.shape == gpu.tensor.shape:
+            message = _(
+                "On CUDA your module computes something different from on the CPU "
+                "(largest difference {difference})."
+            ).format(difference=f"{largest_difference(gpu.tensor, cpu.tensor):.3g}")
+        else:
+            message = _(
+                "On CUDA your module computes something different from on the CPU (shape {shape})."
+            ).format(shape=shape_text(tuple(gpu.tensor.shape)))
+        fail(message)

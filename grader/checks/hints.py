@@ -15,17 +15,42 @@ from grader.checks.exercise_hints import ExerciseHints
 from grader.checks.layers import effective_padding, shape_text
 from grader.course import Exercise
 from grader.failures import Failure, FailureKind
+from grader.i18n import N_, _
 from grader.sandbox.messages import Layer, OutputInfo, Structure
 
-RELU_CALL_HINT = (
+# Marked here, translated where they are used: ``_(RELU_CALL_HINT)``.
+RELU_CALL_HINT = N_(
     "`x = nn.ReLU(x)` builds a new ReLU layer instead of applying one (the seed's closing "
     "note). Create the layer once and call it: `relu = nn.ReLU()` then `x = relu(x)`, or use "
     "`torch.nn.functional.relu(x)`."
 )
-DEVICE_HINT = (
+DEVICE_HINT = N_(
     "Your forward creates a tensor on the CPU. Create it where the input lives, e.g. "
     "`torch.zeros(..., device=x.device)` or `torch.zeros_like(x)`, or register it as a buffer."
 )
+_LOOP_HINT = N_("Look for a loop that never ends, or work far larger than the exercise needs.")
+#: What to try for each kind of failure that says it all by itself (``{builder}``: the exercise's
+#: builder function; ``{where}``: file:line in the submission).
+_FIXED_HINTS = {
+    FailureKind.NOT_IMPLEMENTED: N_(
+        "Fill in {builder}(): the stub from student_template/ still raises NotImplementedError."
+    ),
+    FailureKind.SYNTAX_ERROR: N_("Fix the syntax error at {where}; the file cannot be imported until then."),
+    FailureKind.MISSING_BUILDER: N_(
+        "Define `def {builder}(...)` with the signature given in student_template/."
+    ),
+    FailureKind.TIMEOUT: _LOOP_HINT,
+    FailureKind.CPU_LIMIT: _LOOP_HINT,
+    FailureKind.MEMORY_LIMIT: N_(
+        "The exercise needs little memory: look for tensors far larger than its shapes, or a list "
+        "that keeps growing."
+    ),
+    FailureKind.CHILD_CODE_FAILED: N_(
+        "Do not patch torch, builtins or the grader: only what your module computes is graded."
+    ),
+    FailureKind.EXITED: N_("Do not exit: return the module from the builder and the tensor from forward."),
+    FailureKind.SIGNAL: N_("The process crashed; the output below may say where."),
+}
 
 
 def for_failure(failure: Failure, *, exercise: Exercise) -> list[str]:
@@ -38,51 +63,32 @@ def for_failure(failure: Failure, *, exercise: Exercise) -> list[str]:
 
 def _engine_failure_hints(failure: Failure, *, builder: str) -> list[str]:
     kind = failure.kind
-    fixed = {
-        FailureKind.NOT_IMPLEMENTED: (
-            f"Fill in {builder}(): the stub from student_template/ still raises NotImplementedError."
-        ),
-        FailureKind.SYNTAX_ERROR: (
-            f"Fix the syntax error at {failure.where}; the file cannot be imported until then."
-        ),
-        FailureKind.MISSING_BUILDER: (
-            f"Define `def {builder}(...)` with the signature given in student_template/."
-        ),
-        FailureKind.TIMEOUT: "Look for a loop that never ends, or work far larger than the exercise needs.",
-        FailureKind.CPU_LIMIT: "Look for a loop that never ends, or work far larger than the exercise needs.",
-        FailureKind.MEMORY_LIMIT: (
-            "The exercise needs little memory: look for tensors far larger than its shapes, or a list "
-            "that keeps growing."
-        ),
-        FailureKind.CHILD_CODE_FAILED: (
-            "Do not patch torch, builtins or the grader: only what your module computes is graded."
-        ),
-        FailureKind.EXITED: "Do not exit: return the module from the builder and the tensor from forward.",
-        FailureKind.SIGNAL: "The process crashed; the output below may say where.",
-    }
-    if kind in fixed:
-        return [fixed[kind]]
+    if kind in _FIXED_HINTS:
+        return [_(_FIXED_HINTS[kind]).format(builder=builder, where=failure.where)]
     if kind not in (FailureKind.FORWARD_RAISED, FailureKind.BUILDER_RAISED, FailureKind.IMPORT_ERROR):
         return []
     text = failure.message
     hints = []
     if "ReLU" in text and ("got (ReLU" in text or "'ReLU'" in text or "ReLU object" in text):
-        hints.append(RELU_CALL_HINT)
+        hints.append(_(RELU_CALL_HINT))
     if "is not on the expected device" in text or "Expected all tensors to be on the same device" in text:
-        hints.append(DEVICE_HINT)
+        hints.append(_(DEVICE_HINT))
     if "channels" in text and ("expected input" in text or "to have" in text):
         hints.append(
-            "A layer receives a different number of channels than it was built for: each "
-            "layer's in_channels must equal the previous layer's out_channels."
+            _(
+                "A layer receives a different number of channels than it was built for: each "
+                "layer's in_channels must equal the previous layer's out_channels."
+            )
         )
     return hints
 
 
 def for_output(output: OutputInfo) -> list[str]:
     if output.kind == "module":
-        return [f"forward returned a {output.type_name} layer instead of a tensor. " + RELU_CALL_HINT]
+        returned = _("forward returned a {type} layer instead of a tensor.").format(type=output.type_name)
+        return [returned + " " + _(RELU_CALL_HINT)]
     if output.kind == "other":
-        return [f"forward must return a tensor; it returned a {output.type_name}."]
+        return [_("forward must return a tensor; it returned a {type}.").format(type=output.type_name)]
     return []
 
 
@@ -149,9 +155,17 @@ def _padding(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[s
             if padding and len(set(padding)) == 1:
                 padding = padding[0]
             hints.append(
-                f"Your {size}×{size} Conv2d `{ours.path}` has padding={padding}, "
-                f"so it shrinks the image by {size - 1} pixels (output {shape_text(ours.output_shape)}); "
-                f"did you forget padding='same' (or padding={size // 2})?"
+                _(
+                    "Your {size}×{size} Conv2d `{path}` has padding={padding}, so it shrinks the image by "
+                    "{shrink} pixels (output {shape}); did you forget padding='same' (or padding={half})?"
+                ).format(
+                    size=size,
+                    path=ours.path,
+                    padding=padding,
+                    shrink=size - 1,
+                    shape=shape_text(ours.output_shape),
+                    half=size // 2,
+                )
             )
     return hints
 
@@ -169,8 +183,16 @@ def _bias(student: tuple[Layer, ...], reference: tuple[Layer, ...]) -> list[str]
     ]
     if not missing:
         return []
-    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    layers = ", ".join(f"`{p}`" for p in missing[:5])
+    if len(missing) > 5:
+        return [
+            _(
+                "{layers} and {more} more has no bias (bias=False?); the reference's layer there keeps "
+                "the default bias=True."
+            ).format(layers=layers, more=len(missing) - 5)
+        ]
     return [
-        f"{', '.join(f'`{p}`' for p in missing[:5])}{more} has no bias (bias=False?); the "
-        "reference's layer there keeps the default bias=True."
+        _(
+            "{layers} has no bias (bias=False?); the reference's layer there keeps the default bias=True."
+        ).format(layers=layers)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader.i18n import _
 from grader.sandbox.messages import Layer, Shape
 
 
@@ -64,12 +65,12 @@ def describe(layer: Layer) -> str:
 
 def named(layer: Layer) -> str:
     """A layer as a message names it: `branch3.1` (Conv2d 128→128 3×3)."""
-    return f"`{layer.path or '(the module itself)'}` ({describe(layer)})"
+    return f"`{layer.path or _('(the module itself)')}` ({describe(layer)})"
 
 
 def cell(layer: Layer | None) -> str:
     if layer is None:
         return "—"
-    where = layer.path or "(the module itself)"
-    count = f" · {layer.parameter_count:,} params" if layer.params else ""
+    where = layer.path or _("(the module itself)")
+    count = " · " + _("{count} params").format(count=f"{layer.parameter_count:,}") if layer.params else ""
     return f"{where}: {describe(layer)} → {shape_text(layer.output_shape)}{count}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grader.checks.feedback import fail
 from grader.checks.probe import structure_or_fail
+from grader.i18n import _
 from grader.judge.session import Student
 
 #: torch's functional forms of the layer types, by the name the child records a call under.
@@ -39,22 +40,41 @@ def required_layers(student: Student, configuration: str = "default") -> None:
         relatives = [layer for layer in structure.called_layers if layer.type.startswith(name)]
         if relatives:
             other = relatives[0]
-            why = " (it zeroes whole channels; nn.Dropout zeroes single values)" if "Dropout" in name else ""
-            hints.append(f"Your `{other.path}` is nn.{other.type}{why}; the exercise names nn.{name}.")
+            if "Dropout" in name:
+                hint = _(
+                    "Your `{path}` is nn.{found} (it zeroes whole channels; nn.Dropout zeroes single "
+                    "values); the exercise names nn.{name}."
+                )
+            else:
+                hint = _("Your `{path}` is nn.{found}; the exercise names nn.{name}.")
+            hints.append(hint.format(path=other.path, found=other.type, name=name))
         elif name in registered:
-            hints.append(f"nn.{name} is created as `{registered[name]}` but forward never calls it.")
+            hints.append(
+                _("nn.{name} is created as `{path}` but forward never calls it.").format(
+                    name=name, path=registered[name]
+                )
+            )
         elif name in functional:
             hints.append(
-                f"You apply {name} as a function (F.{function}); this exercise's statement names the "
-                f"nn.{name} layer: create it in the builder and call it in forward."
+                _(
+                    "You apply {name} as a function (F.{function}); this exercise's statement names the "
+                    "nn.{name} layer: create it in the builder and call it in forward."
+                ).format(name=name, function=function)
             )
         else:
-            hints.append(f"Add an nn.{name} layer and call it in forward.")
-    wanted = ", ".join(f"nn.{name}" for name in exercise.required_layers)
-    found = ", ".join(sorted(layers)) or "no layers"
-    counts = " (a functional form such as F.max_pool2d counts too)" if exercise.functional_forms else ""
+            hints.append(_("Add an nn.{name} layer and call it in forward.").format(name=name))
+    if exercise.functional_forms:
+        message = _(
+            "The exercise builds the module from {wanted} (a functional form such as F.max_pool2d counts "
+            "too); forward uses {found}, missing {missing}."
+        )
+    else:
+        message = _("The exercise builds the module from {wanted}; forward uses {found}, missing {missing}.")
     fail(
-        f"The exercise builds the module from {wanted}{counts}; forward uses {found}, "
-        f"missing {', '.join('nn.' + m for m in missing)}.",
+        message.format(
+            wanted=", ".join(f"nn.{name}" for name in exercise.required_layers),
+            found=", ".join(sorted(layers)) or _("no layers"),
+            missing=", ".join("nn." + m for m in missing),
+        ),
         hints=hints,
     )

@@ -10,6 +10,7 @@ from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.failures import FailureKind
+from grader.i18n import _
 from grader.judge.session import ConfigurationFacts, Reference, Student
 from grader.judge.weights import Uniform, mix, noise
 from grader.sandbox.client import SubmissionFailed
@@ -28,9 +29,18 @@ def count(student: Student, reference: Reference, configuration: str = "default"
             return
     closest = nearest(structure, facts.variants, lambda v: v.structure)
     kwargs = facts.configuration.kwargs
-    where = f" with {', '.join(f'{k}={v}' for k, v in kwargs.items())}" if kwargs else ""
+    found, expected = f"{structure.parameter_count:,}", _accepted(counts)
+    if kwargs:
+        arguments = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+        message = _("Your module with {arguments} has {found} parameters; expected {expected}.").format(
+            arguments=arguments, found=found, expected=expected
+        )
+    else:
+        message = _("Your module has {found} parameters; expected {expected}.").format(
+            found=found, expected=expected
+        )
     fail(
-        f"Your module{where} has {structure.parameter_count:,} parameters; expected {_accepted(counts)}.",
+        message,
         hints=for_structures(
             structure,
             closest.structure,
@@ -51,7 +61,7 @@ def _accepted(counts: dict[str, int]) -> str:
     variants: dict[int, list[str]] = {}
     for variant, number in counts.items():
         variants.setdefault(number, []).append(variant)
-    return " or ".join(f"{number:,} ({', '.join(names)})" for number, names in variants.items())
+    return _(" or ").join(f"{number:,} ({', '.join(names)})" for number, names in variants.items())
 
 
 def _all_used(student: Student, facts: ConfigurationFacts, configuration: str, expected: int) -> None:
@@ -100,10 +110,12 @@ def _all_used(student: Student, facts: ConfigurationFacts, configuration: str, e
         fail_with(failed, student, configuration)
     if not unused:
         return
-    wasted = sum(numel(shape) for _, shape in unused)
+    wasted = sum(numel(shape) for _path, shape in unused)
     names = ", ".join(f"`{path}` ({numel(shape):,})" for path, shape in unused[:5])
     fail(
-        f"Your module has {expected:,} parameters, but forward never uses {wasted:,} of them: {names}. "
-        f"Only parameters that affect the output count, which leaves {expected - wasted:,}.",
-        hints=["Remove parameters and layers that forward does not use."],
+        _(
+            "Your module has {count} parameters, but forward never uses {unused} of them: {names}. "
+            "Only parameters that affect the output count, which leaves {left}."
+        ).format(count=f"{expected:,}", unused=f"{wasted:,}", names=names, left=f"{expected - wasted:,}"),
+        hints=[_("Remove parameters and layers that forward does not use.")],
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from grader.checks.feedback import fail
+from grader.i18n import _
 from grader.judge.session import Student
 from grader.sandbox.client import SubmissionFailed
 
@@ -40,11 +41,17 @@ def enforced(check: F) -> F:
         if found:
             sources = ", ".join(sorted({name.rsplit(".", 2)[0] for name in found}))
             fail(
-                f"Your builder returns a network made of {', '.join(f'`{n}`' for n in found[:3])} "
-                f"from {sources}: this exercise asks you to build the network yourself from layers "
-                f"(the course forbids {', '.join(student.exercise.forbid)} here), so it scores 0.",
+                _(
+                    "Your builder returns a network made of {classes} from {sources}: this exercise asks "
+                    "you to build the network yourself from layers (the course forbids {forbidden} here), "
+                    "so it scores 0."
+                ).format(
+                    classes=", ".join(f"`{n}`" for n in found[:3]),
+                    sources=sources,
+                    forbidden=", ".join(student.exercise.forbid),
+                ),
                 hints=[
-                    "Write the network's classes in your own file, from nn.Conv2d, nn.Linear and the like."
+                    _("Write the network's classes in your own file, from nn.Conv2d, nn.Linear and the like.")
                 ],
             )
         return check(student, *args, **kwargs)

@@ -11,6 +11,7 @@ from grader.checks.hints import for_structures
 from grader.checks.layers import shape_text
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.failures import FailureKind
+from grader.i18n import _
 from grader.judge.session import ConfigurationFacts, Reference, Student, probe_input
 from grader.sandbox.client import SubmissionFailed
 from grader.sandbox.messages import numel
@@ -28,8 +29,11 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
     variant = nearest(structure, facts.variants, lambda v: v.structure)
     closest = variant.structure
     fail(
-        f"For an input of shape {shape_text(config.input_shape)} the output should have shape "
-        f"{shape_text(expected)}; yours has {shape_text(structure.output.shape)}.",
+        _("For an input of shape {input} the output should have shape {expected}; yours has {found}.").format(
+            input=shape_text(config.input_shape),
+            expected=shape_text(expected),
+            found=shape_text(structure.output.shape),
+        ),
         hints=for_structures(
             structure, closest, exercise=student.exercise, variant=variant.variant.description
         )
@@ -71,10 +75,11 @@ def _confirm_on_real_input(student: Student, facts: ConfigurationFacts, configur
             fail_with(again, student, configuration)
     if found != expected:
         fail(
-            f"On the meta device your module's output has the expected shape, but on a real input "
-            f"of shape {shape_text(probe)} it returns {shape_text(found)} where the "
-            f"reference returns {shape_text(expected)}: the module must compute the same shapes "
-            "on every device and for every input size."
+            _(
+                "On the meta device your module's output has the expected shape, but on a real input "
+                "of shape {probe} it returns {found} where the reference returns {expected}: the module "
+                "must compute the same shapes on every device and for every input size."
+            ).format(probe=shape_text(probe), found=shape_text(found), expected=shape_text(expected))
         )
 
 
@@ -92,17 +97,22 @@ def intermediate_shapes(student: Student, reference: Reference, configuration: s
     structure = structure_or_fail(student, configuration)
     for stated in facts.configuration.intermediate:
         layers = [layer for layer in structure.called_layers if layer.type == stated.layer_type]
+        description = _(stated.description)  # the course's text: its catalog translates it
         if len(layers) < stated.occurrence:
             fail(
-                f"Expected a {stated.layer_type} layer in forward ({stated.description}); "
-                f"found {len(layers)}.",
+                _("Expected a {layer_type} layer in forward ({description}); found {count}.").format(
+                    layer_type=stated.layer_type, description=description, count=len(layers)
+                ),
                 layers=layer_table(structure.called_layers, facts.variants[0].structure.called_layers),
             )
         found = layers[stated.occurrence - 1].output_shape
         if found != stated.shape:
+            # The English description starts the sentence; a translation is shown as written.
+            opening = description.capitalize() if description == stated.description else description
             fail(
-                f"{stated.description.capitalize()} should have shape {shape_text(stated.shape)}; "
-                f"yours has {shape_text(found)}.",
+                _("{description} should have shape {expected}; yours has {found}.").format(
+                    description=opening, expected=shape_text(stated.shape), found=shape_text(found)
+                ),
                 hints=for_structures(structure, facts.variants[0].structure, exercise=student.exercise),
                 layers=layer_table(structure.called_layers, facts.variants[0].structure.called_layers),
             )
@@ -134,6 +144,8 @@ def _channel_hint(found: tuple[int, ...] | None, expected: tuple[int, ...]) -> l
         return []
     if found[1] != expected[1] and found[0] == expected[0] and found[2:] == expected[2:]:
         return [
-            f"The output has {found[1]} channels instead of {expected[1]}: check each layer's out_channels."
+            _(
+                "The output has {found} channels instead of {expected}: check each layer's out_channels."
+            ).format(found=found[1], expected=expected[1])
         ]
     return []

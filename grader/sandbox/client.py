@@ -32,6 +32,7 @@ from grader.failures import (
     file_size_message,
     timeout_message,
 )
+from grader.i18n import N_, _
 from grader.sandbox import isolation, tensors
 from grader.sandbox.capture import OutputCapture
 from grader.sandbox.messages import OutputInfo, Structure
@@ -194,7 +195,7 @@ class Sandbox:
         self.answered_modules: set[str] = set()
 
     def inspect(self, target: Target, input_shape: tuple[int, ...]) -> Structure:
-        reply, _ = self.call(target, {"op": "inspect", "input_shape": list(input_shape)})
+        reply, _outputs = self.call(target, {"op": "inspect", "input_shape": list(input_shape)})
         try:
             return Structure.from_json(reply.header.get("result"))
         except ProtocolError as error:
@@ -314,7 +315,7 @@ class Sandbox:
                 if remaining <= 0:
                     raise TimeoutError("the child did not take the request before the deadline")
                 watched = [] if child.capture.ended else [child.capture]
-                readable, writable, _ = select.select(watched, [child.sock], [], remaining)
+                readable, writable, _errors = select.select(watched, [child.sock], [], remaining)
                 if child.capture in readable:
                     child.capture.drain()
                 if writable:
@@ -333,7 +334,7 @@ class Sandbox:
             if remaining <= 0:
                 raise TimeoutError("no reply before the deadline")
             watched = [child.sock] if child.capture.ended else [child.sock, child.capture]
-            readable, _, _ = select.select(watched, [], [], remaining)
+            readable, _writable, _errors = select.select(watched, [], [], remaining)
             if child.capture in readable:
                 child.capture.drain()
             if child.sock in readable:
@@ -355,8 +356,10 @@ class Sandbox:
             return self._failure(
                 child,
                 FailureKind.CHILD_CODE_FAILED,
-                "after your code ran, the grader's code in the same process failed before answering "
-                "(what that process printed is below)",
+                _(
+                    "after your code ran, the grader's code in the same process failed before answering "
+                    "(what that process printed is below)"
+                ),
             )
         # The kernel signals the limit with SIGXCPU, or SIGKILL where the child is a pid
         # namespace's first process (which ignores SIGXCPU): the CPU time used tells both.
@@ -365,13 +368,13 @@ class Sandbox:
         if status.signal == signal.SIGXFSZ:
             return self._failure(child, FailureKind.OTHER_LIMIT, file_size_message("grading", ""))
         if status.signal is not None:
-            return self._failure(
-                child,
-                FailureKind.SIGNAL,
-                f"the process running your code {status.describe()} before answering",
-            )
+            return self._failure(child, FailureKind.SIGNAL, _killed_message(status.signal))
         return self._failure(
-            child, FailureKind.EXITED, f"the process running your code {status.describe()} before answering"
+            child,
+            FailureKind.EXITED,
+            _("the process running your code exited with status {code} before answering").format(
+                code=status.code
+            ),
         )
 
     def _child_error(self, error: Any) -> Failure:
@@ -436,3 +439,28 @@ class Sandbox:
             self.child = child
             self._kill()
         child.capture.close()
+
+
+#: What a signal that killed a child means, where its name alone says little to a student.
+_SIGNAL_MEANINGS = {
+    "SIGSEGV": N_("segmentation fault"),
+    "SIGKILL": N_("by the system or another process, not by the grader"),
+    "SIGABRT": N_("aborted"),
+    "SIGBUS": N_("bus error"),
+    "SIGFPE": N_("arithmetic error"),
+}
+
+
+def _killed_message(number: int) -> str:
+    """A child killed by a signal, as ``ExitStatus.describe`` says it, in the student's language."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return _("the process running your code was killed by signal {number} before answering").format(
+            number=number
+        )
+    if name in _SIGNAL_MEANINGS:
+        return _("the process running your code was killed by {signal} ({meaning}) before answering").format(
+            signal=name, meaning=_(_SIGNAL_MEANINGS[name])
+        )
+    return _("the process running your code was killed by {signal} before answering").format(signal=name)
