@@ -302,7 +302,7 @@ class _Runner:
         if self.zygote is None:
             self.zygote = Zygote.start(protected=protected_paths(self.course_dir))
             prepare_warm_parent()
-        zygote_fd = self.zygote.fork()
+        zygote_fd = self.zygote.fork(language=job.judge.language)
         job.started = time.monotonic()
         job.deadline = job.started + job.judge.time_bound
         try:

@@ -26,6 +26,7 @@ from grader.course import Course
 from grader.freeze import freeze
 from grader.grade import list_homeworks, submit
 from grader.i18n import _
+from grader.judge.launch import WarmParent
 from grader.lms import DEFAULT_MATCH, FILE_NAMES, FORMATS, LmsOptions
 from grader.notebook.template import write_notebook
 from grader.report.classroom import github_output_lines, markdown_summary
@@ -37,6 +38,7 @@ from grader.report.terminal import render, render_batch
 from grader.scaffold import ScaffoldedExercise, new_exercise
 from grader.ship import classroom_starter, gradescope_autograder
 from grader.submission import UsageError
+from grader.watch import Regrade, watch
 
 _SUBMIT_DEFAULTS = submit.__kwdefaults__
 _BATCH_DEFAULTS = grade_batch.__kwdefaults__
@@ -126,6 +128,11 @@ def main() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also write Gradescope's results.json here (written even when grading cannot start).",
 )
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Stay running and grade again each time you save a file under PATH (Ctrl-C to stop).",
+)
 def submit_command(
     path: Path,
     language: str | None,
@@ -139,6 +146,7 @@ def submit_command(
     classroom: bool,
     hidden: bool,
     gradescope_path: Path | None,
+    watch: bool,
 ) -> None:
     """Grade PATH (your notebook, your .py file, or the folder of your .py files) and print the
     score with feedback."""
@@ -147,6 +155,28 @@ def submit_command(
         raise click.UsageError(
             "--classroom writes to $GITHUB_OUTPUT, which is not set (run it in a workflow)"
         )
+    if watch:
+        if classroom or gradescope_path is not None:
+            raise click.UsageError("--watch is for grading yourself: not with --classroom or --gradescope")
+        with usage_errors():
+            watch_submission(
+                path=path,
+                console=console,
+                quiet=quiet,
+                grade=lambda warm: submit(
+                    path=path,
+                    json_path=json_path,
+                    homework=homework,
+                    assignments=assignments,
+                    timeout_s=timeout_s,
+                    course_dir=course_dir,
+                    hidden=hidden,
+                    language=language,
+                    warm=warm,
+                ),
+                course_dir=course_dir,
+            )
+        return
     try:
         report = submit(
             path=path,
@@ -177,6 +207,38 @@ def submit_command(
         sys.exit(settings.EXIT_GRADER_FAILED)
     if fail_under is not None and report.score < fail_under:
         sys.exit(settings.EXIT_BELOW_THRESHOLD)
+
+
+def watch_submission(
+    *,
+    path: Path,
+    console: Console,
+    quiet: bool,
+    grade: Callable[[WarmParent], Report],
+    course_dir: Path,
+) -> None:
+    """Grade now and on every save; Ctrl-C ends it (and every process it started)."""
+
+    def show(regrade: Regrade) -> None:
+        if regrade.changed:
+            console.rule(
+                escape(
+                    _("{files} saved: graded in {seconds:.2f} s").format(
+                        files=", ".join(Path(name).name for name in regrade.changed),
+                        seconds=regrade.graded_at - regrade.saved_at,
+                    )
+                )
+            )
+        report = regrade.report
+        if quiet:
+            console.print(f"{report.score:g}/{report.max_score:g}")
+        else:
+            render(report, console)
+        watching = _("Watching {path}: save a file to grade again, Ctrl-C to stop.").format(path=path)
+        console.print(f"[dim]{escape(watching)}[/]")
+
+    with contextlib.suppress(KeyboardInterrupt):
+        watch(path=path, grade=grade, on_grade=show, course_dir=course_dir)
 
 
 def write_classroom(report: Report) -> None:

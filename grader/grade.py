@@ -12,7 +12,15 @@ from pathlib import Path
 
 from grader import settings
 from grader.course import Course
-from grader.judge.launch import JudgeJob, collect_checks, protected_paths, report_of, run_subprocess
+from grader.judge.launch import (
+    JudgeJob,
+    JudgeRun,
+    WarmParent,
+    collect_checks,
+    protected_paths,
+    report_of,
+    run_subprocess,
+)
 from grader.notebook import read as notebook_read
 from grader.notebook import slice as notebook_slice
 from grader.report.json_report import write_json
@@ -34,6 +42,7 @@ def submit(
     start_method: str | None = None,
     hidden: bool = False,
     language: str | None = None,
+    warm: WarmParent | None = None,
 ) -> Report:
     """Grade one submission folder; write the JSON report if asked; return the report.
 
@@ -43,6 +52,7 @@ def submit(
     ``assignments``: only these exercises of it. ``hidden``: also run the hidden checks, as
     instructor grading does (needs ``reference/<homework>/``). ``language``: of the feedback
     (``en``, ``ko``); by default the user's locale's, else the course's (``grader.i18n``).
+    ``warm``: judge in a fork of this warm parent instead of a fresh interpreter (``--watch``).
     """
     started = time.monotonic()
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -65,10 +75,7 @@ def submit(
             copy = snapshot(path, Path(folder))
         else:
             copy = snapshot_notebook(path, parsed, Path(folder), exercises)
-        # Warming torch in the zygote is the longest step: start it before the judge.
         os.chmod(folder, 0o755)  # readable by the sandbox's own uid, when it has one
-        forking = sandbox_start_method(start_method) == "fork"
-        zygote = Zygote.start(protected=protected_paths(course_dir)) if forking else None
         job = JudgeJob(
             course_dir=course_dir,
             homework=chosen.id,
@@ -81,17 +88,25 @@ def submit(
             start_method=start_method,
             language=language,
         )
-        try:
-            run = run_subprocess(job, zygote=zygote)
-        finally:
-            if zygote is not None:
-                zygote.close()
+        run = warm.run(job) if warm is not None else _run_fresh(job, start_method)
     report = report_of(
         job, run, submission=copy.submission, created=created, duration_s=time.monotonic() - started
     )
     if json_path is not None:
         write_json(report, json_path)
     return report
+
+
+def _run_fresh(job: JudgeJob, start_method: str | None) -> JudgeRun:
+    """Launcher 1: a fresh judge interpreter, with a zygote started first (warming torch in it
+    is the longest step, and the two warm up side by side)."""
+    forking = sandbox_start_method(start_method) == "fork"
+    zygote = Zygote.start(protected=protected_paths(job.course_dir)) if forking else None
+    try:
+        return run_subprocess(job, zygote=zygote)
+    finally:
+        if zygote is not None:
+            zygote.close()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -108,3 +109,52 @@ def test_real_subprocess_grades_the_reference(tmp_path: Path, validate_report, b
     assert written["submission"]["path"] == str(REFERENCE / "blocks")
     assert written["environment"]["device"] in ("meta", "cuda")
     assert {a["variant"] for a in written["assignments"]} == {"seed", "projection"}
+
+
+def test_watch_regrades_on_save_from_a_warm_parent(tmp_path: Path) -> None:
+    """The first grade, then a save (padding='same' removed) graded again; nothing left running."""
+    import threading
+
+    from grader.grade import submit
+    from grader.watch import watch
+
+    folder = tmp_path / "solution"
+    shutil.copytree(ROOT / "tests" / "scenarios" / "seed_answers" / "submission", folder)
+    grades = []
+
+    def on_grade(regrade) -> None:
+        grades.append(regrade)
+        if len(grades) == 1:
+            vgg = folder / "vgg_block.py"
+            threading.Timer(
+                0.2, lambda: vgg.write_text(vgg.read_text().replace("padding='same'", "padding=0"))
+            ).start()
+
+    watch(
+        path=folder,
+        grade=lambda warm: submit(
+            path=folder, homework="blocks", assignments=["vgg_block"], language="en", warm=warm
+        ),
+        on_grade=on_grade,
+        course_dir=ROOT,
+        rounds=2,
+    )
+    first, second = grades
+    assert first.changed == () and second.changed == (str(folder / "vgg_block.py"),)
+    assert first.report.score == first.report.max_score > second.report.score
+    assert _children() == [], "the zygote and every judge ended with the watch"
+
+
+def _children() -> list[int]:
+    """This process's live children (from /proc: a test cannot wait for what it did not start)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid() and fields[0] != "Z":
+                found.append(int(entry))
+    return found

@@ -5,7 +5,9 @@ the matched variant, the exact set of checks that do not pass, and words that
 must appear in a check's feedback (message and hints); its keys are validated
 against ``scenarios/expected.schema.json``, so a misspelt one fails instead of
 silently weakening the scenario. Grading runs end to end: the CLI's function,
-the judge subprocess, the sandboxed children.
+a judge forked from a warm parent (as ``grade submit --watch`` and ``grade batch`` run it;
+tests/test_cli.py runs the fresh judge interpreter of a plain ``grade submit``), the
+sandboxed children.
 
 Hostile scenarios add what must hold whatever the submission does: the grader's
 files are unchanged (always checked), nothing the submission started is still
@@ -22,6 +24,7 @@ import hashlib
 import json
 import shutil
 import socket
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,7 @@ import pytest
 from grader import settings
 from grader.course import Course
 from grader.grade import submit
-from grader.judge.launch import protected_paths
+from grader.judge.launch import WarmParent, protected_paths
 from grader.report.model import Report, report_from_dict
 from grader.sandbox import isolation
 from tests.conftest import ROOT, survivors
@@ -152,8 +155,16 @@ def _check_feedback(exercise_id: str, checks: dict, wanted: dict) -> None:
                 assert (word in text) is present, f"{exercise_id}/{check_id}: {word!r} {key}: {text!r}"
 
 
+@pytest.fixture(scope="module")
+def warm() -> Iterator[WarmParent]:
+    """One zygote and one prepared parent for every scenario: each is a forked judge."""
+    parent = WarmParent(course_dir=ROOT)
+    yield parent
+    parent.close()
+
+
 @pytest.mark.parametrize("scenario", _scenarios(), ids=lambda p: p.name)
-def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) -> None:
+def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch, warm: WarmParent) -> None:
     expected = json.loads((scenario / "expected.json").read_text())
     layers = isolation.plan(protected=protected_paths(ROOT)).layers
     missing = [layer for layer in expected.get("needs", []) if layer not in layers]
@@ -178,6 +189,7 @@ def test_scenario(scenario: Path, tmp_path: Path, validate_report, monkeypatch) 
         timeout_s=expected.get("timeout_s", 10.0),
         hidden=True,  # graded as the instructor grades: every check counts
         language=expected.get("language", "en"),
+        warm=warm,
     )
 
     written = validate_report(json.loads((tmp_path / "report.json").read_text()))

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,9 +219,6 @@ def run_subprocess(job: JudgeJob, *, zygote: Zygote | None = None) -> JudgeRun:
 
 def prepare_warm_parent() -> None:
     """Import, once, what every forked judge needs, computing nothing (forking stays safe)."""
-    environment = judge_environment(os.environ)
-    os.environ.clear()
-    os.environ.update(environment)
     silence_missing_numpy()
     import pytest  # noqa: F401
     import pytest_jsonreport.plugin  # noqa: F401
@@ -248,6 +246,9 @@ def fork_judge(job: JudgeJob, *, zygote_fd: int) -> int:
             os.dup2(log, 1)
             os.dup2(log, 2)
             os.chdir(job.work)
+            environment = judge_environment(os.environ)
+            os.environ.clear()
+            os.environ.update(environment)
             import pytest
             import torch
 
@@ -259,6 +260,46 @@ def fork_judge(job: JudgeJob, *, zygote_fd: int) -> int:
         finally:
             os._exit(code)
     return pid
+
+
+class WarmParent:
+    """Launcher 2 for one submission after another: a zygote started once, and this process
+    prepared once, so each grade is a forked judge (no interpreter, torch or pytest to start).
+
+    ``grade submit --watch`` re-grades with it on every save; the scenario tests grade with
+    it. The parent never runs student code and computes nothing before it forks.
+    """
+
+    def __init__(self, *, course_dir: Path) -> None:
+        self.zygote = Zygote.start(protected=protected_paths(course_dir))
+        prepare_warm_parent()
+
+    def run(self, job: JudgeJob) -> JudgeRun:
+        """Judge ``job`` in a forked judge with a private zygote; stopped past its time bound."""
+        zygote_fd = self.zygote.fork(language=job.language)
+        try:
+            pid = fork_judge(job, zygote_fd=zygote_fd)
+        finally:
+            os.close(zygote_fd)
+        deadline = time.monotonic() + job.time_bound
+        try:
+            while True:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    return finished(job, exit_code(status))
+                if time.monotonic() > deadline:
+                    stop_judge(pid)
+                    os.waitpid(pid, 0)
+                    return finished(job, None)
+                time.sleep(0.005)
+        except BaseException:
+            stop_judge(pid)  # Ctrl-C, or the caller's own failure: no judge outlives its parent
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            raise
+
+    def close(self) -> None:
+        self.zygote.close()
 
 
 def stop_judge(pid: int) -> None:

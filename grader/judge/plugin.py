@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from grader import __version__, settings
+from grader import __version__, i18n, settings
 from grader.checks.feedback import CheckFailed
 from grader.checks.hints import for_failure
 from grader.course import Course, Exercise
@@ -48,10 +48,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--zygote-fd", type=int, default=None, help="control socket of a started zygote")
     group.addoption("--collect-json", type=Path, help="write the collected checks and points here")
     group.addoption("--hidden", action="store_true", help="also run the hidden checks (needs the reference)")
+    group.addoption("--language", choices=i18n.LANGUAGES, default=i18n.DEFAULT_LANGUAGE)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_COURSE] = Course.load(config.getoption("course").resolve())
+    i18n.activate(config.getoption("language"), config.stash[_COURSE].directory)
     submission = config.getoption("submission")
     if submission is None:
         return
@@ -120,7 +122,8 @@ def _points(item: pytest.Item) -> float:
 
 def _check_name(item: pytest.Item) -> str:
     function = getattr(item, "function", None)
-    doc = (getattr(function, "__doc__", None) or item.name).strip().splitlines()[0].rstrip(".")
+    doc = (getattr(function, "__doc__", None) or item.name).strip().splitlines()[0].strip()
+    doc = i18n._(doc).rstrip(".")
     callspec = getattr(item, "callspec", None)
     return f"{doc} [{callspec.id}]" if callspec else doc
 
@@ -198,7 +201,8 @@ def _feedback(error: BaseException, *, exercise: Exercise, check_file: Path) -> 
         condition = (frame.line or "").strip()
         return Feedback(
             failure=FailureKind.CHECK_FAILED,
-            message=str(error) or f"the check's condition does not hold: {condition}",
+            message=str(error)
+            or i18n._("the check's condition does not hold: {condition}").format(condition=condition),
         )
     if isinstance(error, SubmissionFailed):
         failure = error.failure

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import settings, silence_missing_numpy
+from grader import i18n, settings, silence_missing_numpy
 from grader.sandbox import isolation
 
 
@@ -102,10 +102,12 @@ class Zygote:
         socket.send_fds(self.control, [json.dumps(request).encode()], [child_socket, capture_fd])
         return int(self._reply()["pid"])
 
-    def fork(self) -> int:
-        """A private zygote (a fork of this warm one); returns the fd of its control socket."""
+    def fork(self, *, language: str | None = None) -> int:
+        """A private zygote (a fork of this warm one); returns the fd of its control socket.
+        ``language``: what its children's messages are written in, where it is not this one's."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        socket.send_fds(self.control, [json.dumps({"op": "fork_zygote"}).encode()], [theirs.fileno()])
+        request = {"op": "fork_zygote", "language": language}
+        socket.send_fds(self.control, [json.dumps(request).encode()], [theirs.fileno()])
         theirs.close()
         self._reply()
         return mine.detach()
@@ -182,7 +184,7 @@ def _serve(control: socket.socket, plan: isolation.Plan) -> None:
                 children.add(pid)
                 control.sendall(json.dumps({"pid": pid}).encode())
             elif request["op"] == "fork_zygote":
-                pid = _fork_zygote(control, fds, plan)
+                pid = _fork_zygote(control, request, fds, plan)
                 zygotes.add(pid)
                 control.sendall(json.dumps({"pid": pid}).encode())
             elif request["op"] == "wait":
@@ -231,7 +233,9 @@ def _sweep(children: set[int], zygotes: set[int]) -> None:
             zygotes.discard(pid)
 
 
-def _fork_zygote(control: socket.socket, fds: list[int], plan: isolation.Plan) -> int:
+def _fork_zygote(
+    control: socket.socket, request: dict[str, Any], fds: list[int], plan: isolation.Plan
+) -> int:
     """A private zygote for one judge (batch grading runs several judges at once)."""
     (own_control,) = fds
     pid = os.fork()
@@ -239,6 +243,8 @@ def _fork_zygote(control: socket.socket, fds: list[int], plan: isolation.Plan) -
         code = settings.SANDBOX_FAILED_EXIT
         try:
             control.close()
+            if request.get("language") in i18n.LANGUAGES:
+                os.environ[i18n.LANGUAGE_VARIABLE] = request["language"]
             isolation.become_subreaper()
             _serve(socket.socket(fileno=own_control), plan)
             code = 0
