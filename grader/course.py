@@ -307,6 +307,12 @@ class Course:
             raise CourseError(
                 f"{submission} holds files of several homeworks ({found}): choose one with --homework"
             )
+        if defines is not None:
+            builders = ", ".join(f"{e.builder}()" for e in self.exercises)
+            raise CourseError(
+                f"{submission.name} defines none of the builders ({builders}): "
+                f"choose the homework with --homework ({self._choices()})"
+            )
         raise CourseError(
             f"{submission} holds the modules of no homework: choose one with --homework ({self._choices()})"
         )
