@@ -2,11 +2,14 @@
 
 Generates a class of submissions from the scenario folders (correct in several styles,
 common mistakes, a few that time out), grades it with `grade batch`, grades a sample of
-it with a fresh `grade submit` each, and prints throughputs, their ratio (goal: at least
-10x), and the batch's cost per submission against the fork floor (a child forked from a
-warm parent that runs one small convolution).
+it with a fresh `grade submit` each, and prints throughputs, their ratio, the batch's cost
+per submission against the fork floor (a child forked from a warm parent that runs one small
+convolution), where a submission's judge spends its time (from the reports: each kind of
+check, and the rest: pytest, the children's start and end, the report), and, with
+``--dask-workers N``, the same class on a local Dask cluster of N one-thread workers.
 
     python benchmarks/batch_throughput.py [--students 200] [--fresh-sample 10] [--jobs 2]
+                                          [--dask-workers 2]
 """
 
 from __future__ import annotations
@@ -63,19 +66,72 @@ print(total / {samples})
     return float(done.stdout.strip())
 
 
+def _breakdown(reports: Path) -> dict[str, float]:
+    """Mean seconds per submission: each kind of check (its id less the configuration), and
+    the judge's own time (the report's duration less its checks')."""
+    import json
+
+    totals: dict[str, float] = {}
+    count = 0
+    for path in reports.glob("*.json"):
+        report = json.loads(path.read_text())
+        count += 1
+        checks = 0.0
+        for assignment in report["assignments"]:
+            for check in assignment["checks"]:
+                kind = check["id"].split("[")[0]
+                totals[kind] = totals.get(kind, 0.0) + check["duration_s"]
+                checks += check["duration_s"]
+        totals["(judge: pytest, children, report)"] = (
+            totals.get("(judge: pytest, children, report)", 0.0) + report["duration_s"] - checks
+        )
+    return {kind: seconds / max(count, 1) for kind, seconds in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
+def _dask(submissions: Path, out: Path, workers: int) -> float:
+    """Seconds for the class on a local Dask cluster of ``workers`` one-thread workers."""
+    sys.path.insert(0, str(ROOT))
+    from distributed import LocalCluster
+
+    from grader.batch import grade_batch
+
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+    ) as cluster:
+        started = time.monotonic()
+        grade_batch(
+            submissions=submissions,
+            out=out,
+            homework="blocks",
+            timeout_s=float(TIMEOUT),
+            scheduler=cluster.scheduler_address,
+            language="en",
+        )
+        return time.monotonic() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--fresh-sample", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--dask-workers", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as folder:
         paths = _class(Path(folder) / "submissions", args.students)
         grade = [sys.executable, "-m", "grader"]
         reference = str(ROOT / "reference" / "blocks")
-        subprocess.run([*grade, "submit", reference, "-q"], check=True, capture_output=True)
+        blocks = ["-H", "blocks", "--lang", "en"]
+        subprocess.run([*grade, "submit", reference, "-q", *blocks], check=True, capture_output=True)
         started = time.monotonic()
-        batch = [*grade, "batch", str(Path(folder) / "submissions"), "--out", str(Path(folder) / "out")]
+        batch = [
+            *grade,
+            "batch",
+            str(Path(folder) / "submissions"),
+            "--out",
+            str(Path(folder) / "out"),
+            *blocks,
+        ]
         subprocess.run(
             [*batch, "--jobs", str(args.jobs), "--timeout", TIMEOUT], check=True, capture_output=True
         )
@@ -86,11 +142,17 @@ def main() -> None:
         for path in sample:
             # Graded as it is (status 0): what is timed is the grading, whatever the score.
             subprocess.run(
-                [*grade, "submit", str(path), "-q", "--hidden", "--timeout", TIMEOUT],
+                [*grade, "submit", str(path), "-q", "--hidden", "--timeout", TIMEOUT, *blocks],
                 check=True,
                 capture_output=True,
             )
         fresh_each = (time.monotonic() - started) / len(sample)
+        breakdown = _breakdown(Path(folder) / "out" / "reports")
+        dask_s = (
+            _dask(Path(folder) / "submissions", Path(folder) / "dask", args.dask_workers)
+            if args.dask_workers
+            else None
+        )
     floor = _fork_floor()
     batch_each = batch_s / args.students
     print(f"students                       {args.students} (jobs {args.jobs}, request timeout {TIMEOUT} s)")
@@ -102,6 +164,15 @@ def main() -> None:
     print(f"throughput ratio               {fresh_each / batch_each:7.1f} x   (goal: at least 10 x)")
     print(f"batch cost per submission      {batch_each * 1000:7.0f} ms wall")
     print(f"fork floor                     {floor * 1000:7.0f} ms   ({batch_each / floor:.1f} x the floor)")
+    print("where a submission's judge spends its time (mean wall, ms; the judges run side by side):")
+    for kind, seconds in breakdown.items():
+        print(f"  {kind:32} {seconds * 1000:7.0f}")
+    if dask_s is not None:
+        print(
+            f"dask, {args.dask_workers} workers                 {dask_s:7.1f} s   "
+            f"{args.students / dask_s:6.2f} submissions/s   ({batch_s / dask_s:.2f} x the local batch with "
+            f"{args.jobs} jobs)"
+        )
 
 
 if __name__ == "__main__":

@@ -369,12 +369,16 @@ class _DaskRunner(_Runner):
     def run(self, entries: tuple[Entry, ...]) -> list[StudentResult]:
         from distributed import Client, as_completed
 
-        from grader.remote import grade_packed, pack, pack_course
+        from grader.remote import grade_packed, pack, warm_grading
 
         with Client(self.scheduler) as client:
-            # The instructor's course travels with the tasks: workers grade with it, not with
-            # whatever course their installed grader holds.
-            course = client.scatter(pack_course(self.course_dir), broadcast=True)
+            # The instructor's course travels to every worker once, in the plugin that keeps a
+            # warm parent there: workers grade with it, not with whatever their grader holds.
+            plugin = warm_grading(self.course_dir)
+            try:
+                client.register_plugin(plugin)
+            except Exception as error:  # raised on a worker, re-raised here
+                raise UsageError(f"a Dask worker refused to grade: {error}") from None
             futures = {}
             for entry in entries:
                 job = self._prepare(entry)
@@ -383,7 +387,7 @@ class _DaskRunner(_Runner):
                 future = client.submit(
                     grade_packed,
                     pack(job.copy.folder),
-                    course=course,
+                    fingerprint=plugin.fingerprint,
                     homework=self.homework.id,
                     assignments=[e.id for e in self.exercises],
                     timeout_s=self.timeout_s,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch import grade_batch
-from grader.remote import pack_course, unpacked_course
+from grader.remote import WarmGrading, pack_course, unpacked_course, warm_grading
 from tests.conftest import ROOT
 
 SCENARIOS = ROOT / "tests" / "scenarios"
@@ -59,6 +59,7 @@ def test_dask_grades_with_the_instructors_course(reweighted_course: Path, tmp_pa
     folder = tmp_path / "submissions"
     folder.mkdir()
     shutil.copytree(SCENARIOS / "seed_answers" / "submission", folder / "ada")
+    shutil.copytree(SCENARIOS / "other_styles" / "submission", folder / "grace")
     options = {
         "submissions": folder,
         "homework": "blocks",
@@ -66,9 +67,18 @@ def test_dask_grades_with_the_instructors_course(reweighted_course: Path, tmp_pa
         "course_dir": reweighted_course,
     }
     grade_batch(out=tmp_path / "local", jobs=1, **options)
-    assert _totals(tmp_path / "local") == {"ada": ("13", "23", "23")}
+    expected = {"ada": ("13", "23", "23"), "grace": ("13", "23", "23")}
+    assert _totals(tmp_path / "local") == expected
+    # Two workers, each with its warm parent; two threads on one share it.
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+        n_workers=2, threads_per_worker=2, host="127.0.0.1", dashboard_address=None, processes=True
     ) as cluster:
         grade_batch(out=tmp_path / "remote", scheduler=cluster.scheduler_address, **options)
-    assert _totals(tmp_path / "remote") == {"ada": ("13", "23", "23")}
+    assert _totals(tmp_path / "remote") == expected
+
+
+def test_a_worker_with_another_grader_or_course_refuses(reweighted_course: Path) -> None:
+    plugin = warm_grading(reweighted_course)
+    other = WarmGrading(course=plugin.course, fingerprint="0" * 64, facts_seed=plugin.facts_seed)
+    with pytest.raises(RuntimeError, match="install the instructor's grader and torch version"):
+        other.setup()

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -272,11 +273,14 @@ class WarmParent:
 
     def __init__(self, *, course_dir: Path) -> None:
         self.zygote = Zygote.start(protected=protected_paths(course_dir))
+        # A Dask worker runs tasks on several threads; the zygote's control socket is one.
+        self._zygote_lock = threading.Lock()
         prepare_warm_parent()
 
     def run(self, job: JudgeJob) -> JudgeRun:
         """Judge ``job`` in a forked judge with a private zygote; stopped past its time bound."""
-        zygote_fd = self.zygote.fork(language=job.language)
+        with self._zygote_lock:
+            zygote_fd = self.zygote.fork(language=job.language)
         try:
             pid = fork_judge(job, zygote_fd=zygote_fd)
         finally:
