@@ -20,7 +20,7 @@ from grader.report.model import Report
 
 #: How often the files are looked at, and how long they must stay unchanged before a grade.
 POLL_S = 0.05
-SETTLE_S = 0.05
+SETTLE_S = 0.02
 
 Snapshot = dict[str, tuple[int, int]]
 

@@ -109,6 +109,18 @@ def _pytest_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], opti
         "no:unraisableexception",
         "-p",
         "no:threadexception",
+        # Per-check work the judge has no use for: log capture (a handler added and removed
+        # around every phase of every check), doctests, JUnit XML, pastebin, stepwise.
+        "-p",
+        "no:logging",
+        "-p",
+        "no:doctest",
+        "-p",
+        "no:junitxml",
+        "-p",
+        "no:pastebin",
+        "-p",
+        "no:stepwise",
         "-p",
         "pytest_jsonreport.plugin",
         "-p",

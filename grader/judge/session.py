@@ -8,6 +8,7 @@ computed ahead of time and stored. The judge picks every input, seed and weight.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,11 @@ class JudgeSession:
         if isinstance(cached, SubmissionFailed):
             raise cached
         return cached
+
+    def prestart(self, exercise: Exercise) -> None:
+        """Start ``exercise``'s student child ahead of its first check (see Sandbox.prestart)."""
+        with contextlib.suppress(SubmissionFailed, OSError, RuntimeError):
+            self.sandbox("student", exercise).prestart()
 
     def close_exercise(self, exercise: Exercise) -> None:
         sandbox = self.sandboxes.pop(("student", exercise.id), None)

@@ -428,10 +428,16 @@ class Sandbox:
     def _target_key(target: Target) -> str:
         return f"{target.module}.{target.builder}({sorted(target.kwargs.items())})"
 
+    def prestart(self) -> None:
+        """Start the child now, so it sets up its sandbox while the judge does other work (the
+        checks of the exercise before); student code runs only when a request asks."""
+        if self.child is None:
+            self.child = self.launcher.start(submission=self.submission, memory_bytes=self.memory_bytes)
+
     def close(self) -> None:
-        """End the child: every answer is in, so it is killed, group and all, at once (a child
-        left to notice its closed socket and tear down its interpreter takes 30 ms, four
-        exercises a submission)."""
+        """End the child: every answer is in, so it is killed, group and all, at once, and not
+        waited for (a child left to notice its closed socket and tear down its interpreter
+        takes 30 ms, four exercises a submission). Its zygote reaps it."""
         child, self.child = self.child, None
         if child is None:
             return
@@ -442,9 +448,6 @@ class Sandbox:
         except OSError:
             with contextlib.suppress(OSError):
                 os.kill(child.pid, signal.SIGKILL)
-        if self.launcher.wait(child, 5.0) is None:
-            self.child = child
-            self._kill()
         child.capture.close()
 
 
