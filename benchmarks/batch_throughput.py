@@ -36,10 +36,11 @@ MIX = (
 TIMEOUT = "2"
 
 
-def _class(folder: Path, students: int) -> list[Path]:
+def _class(folder: Path, students: int, *, hangs: bool = True) -> list[Path]:
+    mix = MIX if hangs else [name for name in MIX if name != "infinite_loop_builder"]
     paths = []
     for index in range(students):
-        scenario = MIX[index % len(MIX)]
+        scenario = mix[index % len(mix)]
         path = folder / f"hw1-student{index:03d}"
         shutil.copytree(SCENARIOS / scenario / "submission", path)
         paths.append(path)
@@ -116,9 +117,10 @@ def main() -> None:
     parser.add_argument("--fresh-sample", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--dask-workers", type=int, default=0)
+    parser.add_argument("--without-hangs", action="store_true", help="a class in which nothing hangs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as folder:
-        paths = _class(Path(folder) / "submissions", args.students)
+        paths = _class(Path(folder) / "submissions", args.students, hangs=not args.without_hangs)
         grade = [sys.executable, "-m", "grader"]
         reference = str(ROOT / "reference" / "blocks")
         blocks = ["-H", "blocks", "--lang", "en"]
@@ -155,7 +157,11 @@ def main() -> None:
         )
     floor = _fork_floor()
     batch_each = batch_s / args.students
-    print(f"students                       {args.students} (jobs {args.jobs}, request timeout {TIMEOUT} s)")
+    hangs = "none hang" if args.without_hangs else "1 in 21 hangs"
+    print(
+        f"students                       {args.students} ({hangs}; jobs {args.jobs}, "
+        f"request timeout {TIMEOUT} s)"
+    )
     print(f"grade batch                    {batch_s:7.1f} s   {args.students / batch_s:6.2f} submissions/s")
     print(
         f"grade submit, fresh process    {fresh_each:7.2f} s each (sample of {len(sample)})   "
