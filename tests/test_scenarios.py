@@ -36,6 +36,7 @@ from grader import settings
 from grader.course import Course
 from grader.grade import submit
 from grader.judge.launch import WarmParent, protected_paths
+from grader.report.classroom import markdown_summary
 from grader.report.model import Report, report_from_dict
 from grader.sandbox import isolation
 from tests.conftest import ROOT, survivors
@@ -142,6 +143,11 @@ def _check_cells(report: Report, wanted: dict[str, str] | None) -> None:
     assert report.submission.notebook is not None, "a notebook was graded"
     fates = {str(c.cell): c.use.value for c in report.submission.notebook.cells}
     assert {n: fates.get(n) for n in wanted} == wanted, fates
+    skipped = [n for n, use in wanted.items() if use == "skipped"]
+    if skipped:  # what was left out is told where students read (Classroom, Gradescope, LMS)
+        summary = markdown_summary(report)
+        assert report.submission.notebook.file in summary
+        assert all(any(n in line for line in summary.splitlines() if line.startswith("- ")) for n in skipped)
 
 
 def _check_feedback(exercise_id: str, checks: dict, wanted: dict) -> None:

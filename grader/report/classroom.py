@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from grader.i18n import N_, _
+from grader.notebook.explain import summary as notebook_summary
 from grader.report.model import CheckStatus, Report
 
 #: The word a student reads for each status (the status itself stays as it is in the JSON).
@@ -103,6 +104,10 @@ def markdown_summary(report: Report) -> str:
             lines += ["", f"**{_cell(check.name)}**: {_cell(check.message)}"]
             lines += [f"- {hint} {_cell(h)}" for h in check.hints]
         lines.append("")
+    if report.submission.notebook is not None:
+        left_out = notebook_summary(report.submission.notebook)
+        if left_out:
+            lines += [_cell(left_out[0]), "", *(f"- {_cell(line)}" for line in left_out[1:]), ""]
     if report.error:
         failed = _("The grader failed:")
         lines += ["", f"**{failed}** {_cell(report.error.splitlines()[0])}"]
