@@ -28,7 +28,7 @@ from grader.report.model import Report
 from grader.report.record import CollectedCheck
 from grader.sandbox.client import start_method as sandbox_start_method
 from grader.sandbox.zygote import Zygote
-from grader.submission import lone_notebook, require_submission, snapshot, snapshot_notebook
+from grader.submission import Snapshot, lone_notebook, require_submission, snapshot, snapshot_notebook
 
 
 def submit(
@@ -59,6 +59,50 @@ def submit(
     require_submission(path)
     course = Course.load(course_dir)
     language = course.speak(language)
+    # Warming torch in the zygote is the longest step: it starts before anything else is read.
+    forking = warm is None and sandbox_start_method(start_method) == "fork"
+    zygote = Zygote.start(protected=protected_paths(course_dir)) if forking else None
+    try:
+        run, job, copy = _judge(
+            path=path,
+            course=course,
+            homework=homework,
+            assignments=assignments,
+            timeout_s=timeout_s,
+            start_method=start_method,
+            hidden=hidden,
+            language=language,
+            warm=warm,
+            zygote=zygote,
+        )
+    except BaseException:
+        if zygote is not None:
+            zygote.kill()  # a usage error: not worth waiting for its warm-up to end
+        raise
+    report = report_of(
+        job, run, submission=copy.submission, created=created, duration_s=time.monotonic() - started
+    )
+    if json_path is not None:
+        write_json(report, json_path)
+    return report
+
+
+def _judge(
+    *,
+    path: Path,
+    course: Course,
+    homework: str | None,
+    assignments: Sequence[str],
+    timeout_s: float,
+    start_method: str | None,
+    hidden: bool,
+    language: str,
+    warm: WarmParent | None,
+    zygote: Zygote | None,
+) -> tuple[JudgeRun, JudgeJob, Snapshot]:
+    """Choose the homework, snapshot the submission and judge it (with ``warm``, else in a fresh
+    judge handed the started ``zygote``, which it closes)."""
+    course_dir = course.directory
     if path.is_dir():
         path = lone_notebook(path, course) or path
     parsed = notebook_slice.parse(notebook_read.read(path)) if path.is_file() else None
@@ -88,25 +132,13 @@ def submit(
             start_method=start_method,
             language=language,
         )
-        run = warm.run(job) if warm is not None else _run_fresh(job, start_method)
-    report = report_of(
-        job, run, submission=copy.submission, created=created, duration_s=time.monotonic() - started
-    )
-    if json_path is not None:
-        write_json(report, json_path)
-    return report
-
-
-def _run_fresh(job: JudgeJob, start_method: str | None) -> JudgeRun:
-    """Launcher 1: a fresh judge interpreter, with a zygote started first (warming torch in it
-    is the longest step, and the two warm up side by side)."""
-    forking = sandbox_start_method(start_method) == "fork"
-    zygote = Zygote.start(protected=protected_paths(job.course_dir)) if forking else None
-    try:
-        return run_subprocess(job, zygote=zygote)
-    finally:
-        if zygote is not None:
-            zygote.close()
+        if warm is not None:
+            return warm.run(job), job, copy
+        try:
+            return run_subprocess(job, zygote=zygote), job, copy
+        finally:
+            if zygote is not None:
+                zygote.close()
 
 
 @dataclass(frozen=True, kw_only=True)
