@@ -27,18 +27,29 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "tests" / "scenarios" / "seed_answers" / "submission"
 
 
-def _next_score(process: subprocess.Popen[str], selector: selectors.BaseSelector, timeout: float) -> str:
-    """The next line that is a score (``36/36``), within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        if selector.select(timeout=deadline - time.monotonic()):
-            line = process.stdout.readline()
-            if not line:
-                break
-            if "/" in line and line.strip().replace("/", "").replace(".", "").isdigit():
-                return line.strip()
-    raise TimeoutError("no new score")
+class _Lines:
+    """Lines of a pipe read as they come (raw reads: a buffered readline can hold a line back)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.pending, self.selector = fd, b"", selectors.DefaultSelector()
+        self.selector.register(fd, selectors.EVENT_READ)
+
+    def next_score(self, timeout: float) -> str:
+        """The next line that is a score (``36/36``), within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\n" in self.pending:
+                line, self.pending = self.pending.split(b"\n", 1)
+                text = line.decode(errors="replace").strip()
+                if "/" in text and text.replace("/", "").replace(".", "").isdigit():
+                    return text
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.selector.select(timeout=left):
+                raise TimeoutError("no new score")
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                raise TimeoutError("the watcher ended")
+            self.pending += chunk
 
 
 def main() -> None:
@@ -49,15 +60,12 @@ def main() -> None:
     shutil.copytree(SOLUTION, folder)
     grade = [sys.executable, "-m", "grader", "submit", str(folder), "-H", "blocks", "--lang", "en", "-q"]
     fresh = [measure(grade) for _ in range(3)]
-    process = subprocess.Popen(
-        [*grade, "--watch"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1
-    )
-    selector = selectors.DefaultSelector()
+    process = subprocess.Popen([*grade, "--watch"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
-    selector.register(process.stdout, selectors.EVENT_READ)
+    lines = _Lines(process.stdout.fileno())
     latencies, scores = [], []
     try:
-        _next_score(process, selector, timeout=60)  # the first grade, with the zygote's warm-up
+        lines.next_score(timeout=60)  # the first grade, with the zygote's warm-up
         vgg = folder / "vgg_block.py"
         right = vgg.read_text()
         wrong = right.replace("padding='same'", "padding=0")
@@ -65,7 +73,7 @@ def main() -> None:
             time.sleep(0.3)
             saved = time.monotonic()
             vgg.write_text(wrong if index % 2 == 0 else right)
-            scores.append(_next_score(process, selector, timeout=30))
+            scores.append(lines.next_score(timeout=30))
             latencies.append(time.monotonic() - saved)
     finally:
         process.send_signal(2)  # Ctrl-C

@@ -175,6 +175,7 @@ def submit_command(
                     warm=warm,
                 ),
                 course_dir=course_dir,
+                homework=homework,
             )
         return
     try:
@@ -216,6 +217,7 @@ def watch_submission(
     quiet: bool,
     grade: Callable[[WarmParent], Report],
     course_dir: Path,
+    homework: str | None,
 ) -> None:
     """Grade now and on every save; Ctrl-C ends it (and every process it started)."""
 
@@ -238,7 +240,7 @@ def watch_submission(
         console.print(f"[dim]{escape(watching)}[/]")
 
     with contextlib.suppress(KeyboardInterrupt):
-        watch(path=path, grade=grade, on_grade=show, course_dir=course_dir)
+        watch(path=path, grade=grade, on_grade=show, course_dir=course_dir, homework=homework)
 
 
 def write_classroom(report: Report) -> None:

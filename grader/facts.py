@@ -204,14 +204,47 @@ class FactsStore:
         return self.directory / f"{key}.json", self.directory / f"{key}.pt"
 
 
+#: Facts files read in this process, by path, size and modification time: a warm parent
+#: reads them once (``preload``) and every judge forked from it finds them here.
+_READ: dict[tuple[str, int, int, int, int], tuple[dict[str, Any], StoredFacts]] = {}
+
+
+def preload(course: Course, exercises: tuple[Exercise, ...], store: Path | None) -> int:
+    """Read what a judge of ``exercises`` reads of their facts: the frozen files, and the
+    stored ones at the facts seed and at the hidden seed. Returns how many were found."""
+    found = 0
+    stored = FactsStore(store)
+    seeds = (settings.facts_seed(), "hidden:" + hidden_seed()) if store is not None else ()
+    for exercise in exercises:
+        frozen = FrozenFacts(exercise)
+        for configuration in exercise.configurations:
+            found += _read(*frozen.paths(configuration)) is not None
+            for material in seeds:
+                found += stored.load(facts_key(course, exercise, configuration, material)) is not None
+    return found
+
+
 def _read(meta: Path, tensors: Path, accept: Any = None) -> StoredFacts | None:
     """A facts file pair (JSON header and structures, ``torch.save`` tensors); None if it is
     missing, unreadable, of another layout, or its header is not accepted."""
     try:
-        header = json.loads(meta.read_text())
+        meta_stat, tensors_stat = meta.stat(), tensors.stat()
+        identity = (
+            str(meta),
+            meta_stat.st_mtime_ns,
+            meta_stat.st_size,
+            tensors_stat.st_mtime_ns,
+            tensors_stat.st_size,
+        )
+        if identity in _READ:
+            header, facts = _READ[identity]
+        else:
+            header = json.loads(meta.read_text())
+            facts = StoredFacts._from_files(header, _load_tensors(tensors))
+            _READ[identity] = (header, facts)
         if accept is not None and not accept(header):
             return None
-        return StoredFacts._from_files(header, _load_tensors(tensors))
+        return facts
     except (OSError, ValueError, RuntimeError, KeyError, TypeError, AttributeError, ProtocolError):
         return None
 

@@ -19,7 +19,7 @@ from grader.judge.launch import WarmParent
 from grader.report.model import Report
 
 #: How often the files are looked at, and how long they must stay unchanged before a grade.
-POLL_S = 0.05
+POLL_S = 0.03
 SETTLE_S = 0.02
 
 Snapshot = dict[str, tuple[int, int]]
@@ -59,12 +59,13 @@ def watch(
     grade: Callable[[WarmParent], Report],
     on_grade: Callable[[Regrade], None],
     course_dir: Path = settings.DEFAULT_COURSE_DIR,
+    homework: str | None = None,
     rounds: int | None = None,
 ) -> None:
     """Grade ``path`` now and after every save until interrupted (or ``rounds`` grades, for
     tests). ``grade`` grades once with the warm parent it is given; Ctrl-C ends the running
     judge, the zygote and this loop, leaving nothing running."""
-    warm = WarmParent(course_dir=course_dir)
+    warm = WarmParent(course_dir=course_dir, homework=homework)
     try:
         state = files_state(path)
         started = time.monotonic()

@@ -283,11 +283,21 @@ class WarmParent:
     it. The parent never runs student code and computes nothing before it forks.
     """
 
-    def __init__(self, *, course_dir: Path) -> None:
+    def __init__(self, *, course_dir: Path, homework: str | None = None) -> None:
+        """``homework``: the one whose facts are read ahead (default: every homework's)."""
         self.zygote = Zygote.start(protected=protected_paths(course_dir))
         # A Dask worker runs tasks on several threads; the zygote's control socket is one.
         self._zygote_lock = threading.Lock()
         prepare_warm_parent()
+        # Read once here, found in memory by every judge forked from here (about 10 ms an
+        # exercise's configuration). Reading facts deserialises tensors: no parallel CPU op,
+        # so forking stays safe.
+        from grader.course import Course
+        from grader.facts import preload
+
+        course = Course.load(course_dir)
+        chosen = course.homework(homework).exercises if homework else course.exercises
+        preload(course, chosen, settings.default_facts_cache())
 
     def run(self, job: JudgeJob) -> JudgeRun:
         """Judge ``job`` in a forked judge with a private zygote; stopped past its time bound."""
