@@ -32,6 +32,7 @@ from typing import Any
 
 from grader import __version__, i18n, settings
 from grader.course import Course, Exercise, Homework
+from grader.facts import preload
 from grader.fingerprint import fingerprint
 from grader.intake import Entry, IntakeError, discover, extract
 from grader.judge.launch import (
@@ -302,6 +303,8 @@ class _Runner:
         if self.zygote is None:
             self.zygote = Zygote.start(protected=protected_paths(self.course_dir))
             prepare_warm_parent()
+            # Every judge forked from here finds the facts in memory (grader/facts.py).
+            preload(Course.load(self.course_dir), self.exercises, settings.default_facts_cache())
         zygote_fd = self.zygote.fork(language=job.judge.language)
         job.started = time.monotonic()
         job.deadline = job.started + job.judge.time_bound
