@@ -20,6 +20,7 @@ from typing import Any
 
 from grader import i18n
 from grader.errors import UsageError
+from grader.i18n import _
 
 Shape = tuple[int, ...]
 
@@ -202,7 +203,11 @@ class Homework:
             if exercise.id == exercise_id:
                 return exercise
         known = ", ".join(e.id for e in self.exercises)
-        raise CourseError(f"no exercise {exercise_id!r} in {self.id}; its exercises are: {known}")
+        raise CourseError(
+            _("no exercise {exercise!r} in {homework}; its exercises are: {known}").format(
+                exercise=exercise_id, homework=self.id, known=known
+            )
+        )
 
     def select(self, ids: tuple[str, ...] | list[str]) -> tuple[Exercise, ...]:
         return tuple(self.exercise(i) for i in ids) if ids else self.exercises
@@ -266,7 +271,11 @@ class Course:
             if exercise.id == exercise_id:
                 return exercise
         known = ", ".join(e.id for e in self.exercises)
-        raise CourseError(f"no exercise {exercise_id!r}; the exercises are: {known}")
+        raise CourseError(
+            _("no exercise {exercise!r}; the exercises are: {known}").format(
+                exercise=exercise_id, known=known
+            )
+        )
 
     def select(self, ids: tuple[str, ...] | list[str]) -> tuple[Exercise, ...]:
         return tuple(self.exercise(i) for i in ids) if ids else self.exercises
@@ -275,7 +284,11 @@ class Course:
         for homework in self.homeworks:
             if homework.id == homework_id:
                 return homework
-        raise CourseError(f"no homework {homework_id!r}; the homeworks are: {self._choices()}")
+        raise CourseError(
+            _("no homework {homework!r}; the homeworks are: {choices}").format(
+                homework=homework_id, choices=self._choices()
+            )
+        )
 
     def homework_of(self, exercise: Exercise) -> Homework:
         return self.homework(exercise.homework)
@@ -292,7 +305,9 @@ class Course:
             return self.homeworks[0]
         if submission is None:
             raise CourseError(
-                f"the course has several homeworks: choose one with --homework ({self._choices()})"
+                _("the course has several homeworks: choose one with --homework ({choices})").format(
+                    choices=self._choices()
+                )
             )
         if defines is not None:
             holding = [h for h in self.homeworks if any(e.builder in defines for e in h.exercises)]
@@ -305,16 +320,22 @@ class Course:
         if holding:
             found = ", ".join(h.id for h in holding)
             raise CourseError(
-                f"{submission} holds files of several homeworks ({found}): choose one with --homework"
+                _("{path} holds files of several homeworks ({found}): choose one with --homework").format(
+                    path=submission, found=found
+                )
             )
         if defines is not None:
             builders = ", ".join(f"{e.builder}()" for e in self.exercises)
             raise CourseError(
-                f"{submission.name} defines none of the builders ({builders}): "
-                f"choose the homework with --homework ({self._choices()})"
+                _(
+                    "{file} defines none of the builders ({builders}): "
+                    "choose the homework with --homework ({choices})"
+                ).format(file=submission.name, builders=builders, choices=self._choices())
             )
         raise CourseError(
-            f"{submission} holds the modules of no homework: choose one with --homework ({self._choices()})"
+            _("{path} holds the modules of no homework: choose one with --homework ({choices})").format(
+                path=submission, choices=self._choices()
+            )
         )
 
     def _choices(self) -> str:
