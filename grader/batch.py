@@ -32,17 +32,14 @@ from typing import Any
 
 from grader import __version__, i18n, settings
 from grader.course import Course, Exercise, Homework
-from grader.facts import preload
 from grader.fingerprint import fingerprint
 from grader.intake import Entry, IntakeError, discover, extract
 from grader.judge.launch import (
     JudgeJob,
     JudgeRun,
+    WarmParent,
     exit_code,
     finished,
-    fork_judge,
-    prepare_warm_parent,
-    protected_paths,
     report_of,
     stop_judge,
 )
@@ -61,7 +58,6 @@ from grader.report.gradebook import (
 from grader.report.html import render_html
 from grader.report.json_report import write_json, write_text
 from grader.report.model import Report, report_from_dict
-from grader.sandbox.zygote import Zygote
 from grader.similarity import Similarity, compare_class, require_copydetect
 from grader.submission import Snapshot, UsageError, snapshot_entry
 
@@ -221,7 +217,7 @@ class _Runner:
         self.scheduler = scheduler
         self.running: dict[int, _Job] = {}
         self.results: list[StudentResult] = []
-        self.zygote: Zygote | None = None
+        self.warm: WarmParent | None = None
 
     def run(self, entries: tuple[Entry, ...]) -> list[StudentResult]:
         for entry in entries:
@@ -300,18 +296,11 @@ class _Runner:
         return None
 
     def _launch(self, job: _Job) -> None:
-        if self.zygote is None:
-            self.zygote = Zygote.start(protected=protected_paths(self.course_dir))
-            prepare_warm_parent()
-            # Every judge forked from here finds the facts in memory (grader/facts.py).
-            preload(Course.load(self.course_dir), self.exercises, settings.default_facts_cache())
-        zygote_fd = self.zygote.fork(language=job.judge.language)
+        if self.warm is None:
+            self.warm = WarmParent(course_dir=self.course_dir, homework=self.homework.id)
         job.started = time.monotonic()
         job.deadline = job.started + job.judge.time_bound
-        try:
-            job.pid = fork_judge(job.judge, zygote_fd=zygote_fd)
-        finally:
-            os.close(zygote_fd)
+        job.pid = self.warm.start(job.judge)
         self.running[job.pid] = job
 
     def _reap(self, *, block: bool) -> None:
@@ -361,9 +350,9 @@ class _Runner:
                 os.waitpid(pid, 0)
             shutil.rmtree(job.work, ignore_errors=True)
         self.running.clear()
-        if self.zygote is not None:
-            self.zygote.close()
-            self.zygote = None
+        if self.warm is not None:
+            self.warm.close()
+            self.warm = None
 
 
 class _DaskRunner(_Runner):

@@ -279,8 +279,9 @@ class WarmParent:
     """Launcher 2 for one submission after another: a zygote started once, and this process
     prepared once, so each grade is a forked judge (no interpreter, torch or pytest to start).
 
-    ``grade submit --watch`` re-grades with it on every save; the scenario tests grade with
-    it. The parent never runs student code and computes nothing before it forks.
+    ``grade submit --watch`` re-grades with it on every save, ``grade batch`` runs several of
+    its judges side by side, a Dask worker keeps one, and the scenario tests grade with it.
+    The parent never runs student code and computes nothing before it forks.
     """
 
     def __init__(self, *, course_dir: Path, homework: str | None = None) -> None:
@@ -299,14 +300,19 @@ class WarmParent:
         chosen = course.homework(homework).exercises if homework else course.exercises
         preload(course, chosen, settings.default_facts_cache())
 
-    def run(self, job: JudgeJob) -> JudgeRun:
-        """Judge ``job`` in a forked judge with a private zygote; stopped past its time bound."""
+    def start(self, job: JudgeJob) -> int:
+        """Fork a judge for ``job``, with a private zygote; its pid (read it with ``finished``
+        once it is reaped)."""
         with self._zygote_lock:
             zygote_fd = self.zygote.fork(language=job.language)
         try:
-            pid = fork_judge(job, zygote_fd=zygote_fd)
+            return fork_judge(job, zygote_fd=zygote_fd)
         finally:
             os.close(zygote_fd)
+
+    def run(self, job: JudgeJob) -> JudgeRun:
+        """Judge ``job`` in a forked judge and wait for it; stopped past its time bound."""
+        pid = self.start(job)
         deadline = time.monotonic() + job.time_bound
         try:
             while True:
