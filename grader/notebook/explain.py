@@ -69,19 +69,11 @@ def summary(notebook: NotebookCells) -> list[str]:
         for c in left_out
         if c.use is CellUse.SKIPPED and c.reason is SkipReason.NOT_NEEDED and not c.ipython_lines
     ]
-    lines = [cell_text(cell) for cell in left_out if cell not in unneeded]
+    # (first cell, line) pairs, so the lines come in notebook order.
+    lines = [(cell.cell, cell_text(cell)) for cell in left_out if len(unneeded) < 2 or cell not in unneeded]
     if len(unneeded) > 1:
+        cells = ", ".join(str(c.cell) for c in unneeded)
         lines.append(
-            _("cells {cells}: not run, no builder needs them").format(
-                cells=", ".join(str(c.cell) for c in unneeded)
-            )
+            (unneeded[0].cell, _("cells {cells}: not run, no builder needs them").format(cells=cells))
         )
-    else:
-        lines += [cell_text(cell) for cell in unneeded]
-    return [heading, *sorted(lines, key=_first_cell)]
-
-
-def _first_cell(line: str) -> int:
-    """Lines in notebook order, by the first number in them (the cell's)."""
-    digits = "".join(ch if ch.isdigit() else " " for ch in line).split()
-    return int(digits[0]) if digits else 0
+    return [heading, *(text for _cell, text in sorted(lines))]

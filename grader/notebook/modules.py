@@ -45,7 +45,6 @@ class NotebookSubmission:
 
     file: str
     sha256: str
-    modules: tuple[str, ...]  # the files written, one per exercise
     cells: tuple[CellReport, ...]
 
 
@@ -56,20 +55,17 @@ def write_modules(
     ``parsed`` whose file holds ``data``."""
     notebook = parsed.notebook
     taken_by_all: set[int] = set()
-    written = []
     by_module: dict[str, set[str]] = {}
     for exercise in exercises:
         by_module.setdefault(exercise.module, set()).add(exercise.builder)
     for module, builders in by_module.items():
         taken = needed(parsed, sorted(builders))
         taken_by_all |= taken
-        target = folder / f"{module}.py"
-        target.write_text(module_source(parsed, taken, builder=", ".join(sorted(builders))), encoding="utf-8")
-        written.append(target.name)
+        source = module_source(parsed, taken, builder=", ".join(sorted(builders)))
+        (folder / f"{module}.py").write_text(source, encoding="utf-8")
     return NotebookSubmission(
         file=notebook.file,
         sha256=hashlib.sha256(data).hexdigest(),
-        modules=tuple(written),
         cells=cell_reports(parsed, frozenset(taken_by_all)),
     )
 
