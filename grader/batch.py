@@ -1,8 +1,9 @@
 """``grade batch``: a class's submissions into a gradebook, graded in parallel by warm judges.
 
 This process is the judges' warm parent: it imports pytest, torch and the judge's plugin
-once, and forks one judge per submission, so no submission pays for ``import torch``. It
-never computes on the CPU itself (a process that has run a multi-threaded CPU op cannot fork
+once, and a judge server forked from it configures pytest and collects the checks once; each
+submission's judge is a fork of that server, so no submission pays for ``import torch`` or
+pytest's start. Neither computes on the CPU itself (a process that has run a multi-threaded CPU op cannot fork
 safely). Each judge gets a private zygote, forked from one warm zygote, so student code is
 isolated exactly as in ``grade submit``.
 
@@ -16,7 +17,6 @@ import file (grader/lms.py) and the ranking of similar submissions (grader/simil
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
@@ -38,7 +38,6 @@ from grader.judge.launch import (
     JudgeJob,
     JudgeRun,
     WarmParent,
-    exit_code,
     finished,
     report_of,
     stop_judge,
@@ -306,19 +305,17 @@ class _Runner:
     def _reap(self, *, block: bool) -> None:
         while True:
             for pid, job in list(self.running.items()):
-                done, status = os.waitpid(pid, os.WNOHANG)
-                if done:
+                status = self.warm.poll(pid) if self.warm is not None else None
+                if status is not None:
                     del self.running[pid]
                     late = time.monotonic() > job.deadline
-                    self._record(
-                        job, self._report(job, finished(job.judge, None if late else exit_code(status)))
-                    )
+                    self._record(job, self._report(job, finished(job.judge, None if late else status)))
                     return
                 if time.monotonic() > job.deadline:
                     stop_judge(pid)
             if not block:
                 return
-            time.sleep(0.01)
+            time.sleep(0.005)
 
     def _report(self, job: _Job, run: JudgeRun) -> Report:
         return report_of(
@@ -345,9 +342,8 @@ class _Runner:
     def close(self) -> None:
         """End running judges (an interrupted run) and the zygote; finished reports stay."""
         for pid, job in list(self.running.items()):
-            stop_judge(pid)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+            if self.warm is not None:
+                self.warm.stop(pid)
             shutil.rmtree(job.work, ignore_errors=True)
         self.running.clear()
         if self.warm is not None:

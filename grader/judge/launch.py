@@ -14,9 +14,11 @@ files are never under pytest's rootdir.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +32,7 @@ from typing import Any
 
 from grader import i18n, settings, silence_missing_numpy
 from grader.course import Exercise
+from grader.judge.server import SERVER_GONE, JudgeRequest, JudgeServer
 from grader.report.from_pytest import build_report
 from grader.report.model import Report, Submission
 from grader.report.record import CollectedCheck
@@ -91,6 +94,35 @@ class JudgeJob:
         if zygote_fd is not None:
             options.append(f"--zygote-fd={zygote_fd}")
         return _pytest_arguments(course_dir=self.course_dir, exercises=self.exercises, options=options)
+
+    @property
+    def server_key(self) -> tuple[object, ...]:
+        """What a judge server fixes for every judge it forks (grader/judge/server.py)."""
+        exercises = tuple(exercise.id for exercise in self.exercises)
+        return (str(self.course_dir), self.homework, exercises, self.hidden, self.language, self.start_method)
+
+    def server_arguments(self) -> list[str]:
+        """pytest's arguments for a judge server of this kind of job; ``{fd}`` stands for its
+        control socket."""
+        options = [f"--language={self.language}", "--json-report", "--json-report-file=none"]
+        options.append("--serve-fd={fd}")
+        if self.hidden:
+            options.append("--hidden")
+        if self.start_method:
+            options.append(f"--start-method={self.start_method}")
+        return _pytest_arguments(course_dir=self.course_dir, exercises=self.exercises, options=options)
+
+    def request(self) -> JudgeRequest:
+        """What a judge server needs besides its own arguments to judge this job."""
+        return JudgeRequest(
+            submission=self.submission,
+            seed_material=self.seed_material,
+            timeout_s=self.timeout_s,
+            work=self.work,
+            raw_path=self.raw_path,
+            log_path=self.log_path,
+            environment=judge_environment(os.environ),
+        )
 
 
 def _pytest_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], options: list[str]) -> list[str]:
@@ -246,42 +278,15 @@ def prepare_warm_parent() -> None:
             importlib.import_module(f"_pytest.{name}")
 
 
-def fork_judge(job: JudgeJob, *, zygote_fd: int) -> int:
-    """Fork a judge from this warm parent (see prepare_warm_parent); returns its pid, which
-    leads its own process group. Read its end with ``finished`` once it is reaped."""
-    arguments = job.arguments(zygote_fd=zygote_fd)
-    pid = os.fork()
-    if pid == 0:
-        code = settings.EXIT_GRADER_FAILED
-        try:
-            os.setpgid(0, 0)
-            log = os.open(job.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.dup2(log, 1)
-            os.dup2(log, 2)
-            os.chdir(job.work)
-            environment = judge_environment(os.environ)
-            os.environ.clear()
-            os.environ.update(environment)
-            import pytest
-            import torch
-
-            # A caller that computed on the CPU before forking (a test, a notebook) left an
-            # OpenMP pool this fork cannot use: one thread never enters it. Judges run side
-            # by side, one per core, so one thread each is what they would get anyway.
-            torch.set_num_threads(1)
-            code = int(pytest.main(arguments))
-        finally:
-            os._exit(code)
-    return pid
-
-
 class WarmParent:
-    """Launcher 2 for one submission after another: a zygote started once, and this process
-    prepared once, so each grade is a forked judge (no interpreter, torch or pytest to start).
+    """Launcher 2 for one submission after another: a zygote started once, this process
+    prepared once, and for each kind of grading a judge server that configured pytest and
+    collected the checks once (grader/judge/server.py). Each grade is a judge forked from
+    that server: no interpreter, torch or pytest to start, no checks to collect.
 
     ``grade submit --watch`` re-grades with it on every save, ``grade batch`` runs several of
     its judges side by side, a Dask worker keeps one, and the scenario tests grade with it.
-    The parent never runs student code and computes nothing before it forks.
+    Neither this process nor its servers run student code or compute before they fork.
     """
 
     def __init__(self, *, course_dir: Path, homework: str | None = None) -> None:
@@ -289,6 +294,10 @@ class WarmParent:
         self.zygote = Zygote.start(protected=protected_paths(course_dir))
         # A Dask worker runs tasks on several threads; the zygote's control socket is one.
         self._zygote_lock = threading.Lock()
+        self._servers_lock = threading.Lock()
+        self._servers: dict[tuple[object, ...], JudgeServer] = {}
+        self._judges: dict[int, JudgeServer] = {}
+        self._work = Path(tempfile.mkdtemp(prefix="grader-warm-"))
         prepare_warm_parent()
         # Read once here, found in memory by every judge forked from here (about 10 ms an
         # exercise's configuration). Reading facts deserialises tensors: no parallel CPU op,
@@ -299,16 +308,38 @@ class WarmParent:
         course = Course.load(course_dir)
         chosen = course.homework(homework).exercises if homework else course.exercises
         preload(course, chosen, settings.default_facts_cache())
+        # What every fork shares stays shared: the collector never writes to these objects
+        # again (gc.freeze), so forked judges copy fewer pages.
+        gc.collect()
+        gc.freeze()
 
     def start(self, job: JudgeJob) -> int:
-        """Fork a judge for ``job``, with a private zygote; its pid (read it with ``finished``
-        once it is reaped)."""
+        """Fork a judge for ``job``, with a private zygote; its pid (read its end with
+        ``poll``)."""
+        server = self._server(job)
         with self._zygote_lock:
             zygote_fd = self.zygote.fork(language=job.language)
         try:
-            return fork_judge(job, zygote_fd=zygote_fd)
+            pid = server.start(job.request(), zygote_fd=zygote_fd)
         finally:
             os.close(zygote_fd)
+        self._judges[pid] = server
+        return pid
+
+    def poll(self, pid: int) -> int | None:
+        """Judge ``pid``'s exit status once it ended, else None."""
+        status = self._judges[pid].poll(pid)
+        if status is None:
+            return None
+        del self._judges[pid]
+        return -signal.SIGKILL if status == SERVER_GONE else exit_code(status)
+
+    def stop(self, pid: int) -> int:
+        """Kill judge ``pid`` and everything in its process group; its exit status."""
+        stop_judge(pid)
+        while (status := self.poll(pid)) is None:
+            time.sleep(0.002)
+        return status
 
     def run(self, job: JudgeJob) -> JudgeRun:
         """Judge ``job`` in a forked judge and wait for it; stopped past its time bound."""
@@ -316,22 +347,36 @@ class WarmParent:
         deadline = time.monotonic() + job.time_bound
         try:
             while True:
-                done, status = os.waitpid(pid, os.WNOHANG)
-                if done:
-                    return finished(job, exit_code(status))
+                status = self.poll(pid)
+                if status is not None:
+                    return finished(job, status)
                 if time.monotonic() > deadline:
-                    stop_judge(pid)
-                    os.waitpid(pid, 0)
+                    self.stop(pid)
                     return finished(job, None)
-                time.sleep(0.005)
+                time.sleep(0.002)
         except BaseException:
-            stop_judge(pid)  # Ctrl-C, or the caller's own failure: no judge outlives its parent
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+            if pid in self._judges:  # Ctrl-C, or the caller's own failure: no judge outlives it
+                self.stop(pid)
             raise
 
     def close(self) -> None:
+        # Servers first: each holds a copy of the zygote's control socket.
+        for server in self._servers.values():
+            server.close()
+        self._servers.clear()
         self.zygote.close()
+        shutil.rmtree(self._work, ignore_errors=True)
+
+    def _server(self, job: JudgeJob) -> JudgeServer:
+        with self._servers_lock:
+            server = self._servers.get(job.server_key)
+            if server is None:
+                log = self._work / f"server-{len(self._servers)}.log"
+                server = JudgeServer.fork(
+                    arguments=job.server_arguments(), environment=judge_environment(os.environ), log=log
+                )
+                self._servers[job.server_key] = server
+            return server
 
 
 def stop_judge(pid: int) -> None:

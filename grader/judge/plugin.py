@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from grader.course import Course, Exercise
 from grader.facts import FactsStore
 from grader.failures import FailureKind
 from grader.judge.launch import protected_paths
+from grader.judge.server import JudgeRequest, become_judge_process, serve
 from grader.judge.session import JudgeSession, Reference, Student
 from grader.report.record import CheckRecord, CollectedCheck, Feedback
 from grader.sandbox.client import Launcher, SubmissionFailed, default_launcher
@@ -49,6 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--facts-cache", default=None, help="folder of stored reference facts ('' for none)")
     group.addoption("--start-method", choices=("fork", "spawn"), default=None)
     group.addoption("--zygote-fd", type=int, default=None, help="control socket of a started zygote")
+    group.addoption("--serve-fd", type=int, default=None, help="serve judges (grader/judge/server.py)")
     group.addoption("--collect-json", type=Path, help="write the collected checks and points here")
     group.addoption("--hidden", action="store_true", help="also run the hidden checks (needs the reference)")
     group.addoption("--language", choices=i18n.LANGUAGES, default=i18n.DEFAULT_LANGUAGE)
@@ -60,27 +63,74 @@ def pytest_configure(config: pytest.Config) -> None:
     submission = config.getoption("submission")
     if submission is None:
         return
+    _open_session(
+        config,
+        submission=submission,
+        seed_material=config.getoption("seed_material"),
+        timeout_s=config.getoption("request_timeout"),
+        zygote_fd=config.getoption("zygote_fd"),
+    )
+
+
+def _open_session(
+    config: pytest.Config, *, submission: Path, seed_material: str, timeout_s: float, zygote_fd: int | None
+) -> JudgeSession:
     # Started first, so the zygote warms up while this process imports torch.
     launcher = default_launcher(
         config.getoption("start_method"),
-        zygote_fd=config.getoption("zygote_fd"),
+        zygote_fd=zygote_fd,
         protected=protected_paths(config.stash[_COURSE].directory),
     )
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "meta"
-    config.stash[_SESSION] = JudgeSession(
+    session = config.stash[_SESSION] = JudgeSession(
         course=config.stash[_COURSE],
         submission=submission.resolve(),
         launcher=launcher,
         device=device,
-        seed_material=config.getoption("seed_material"),
+        seed_material=seed_material,
         facts_seed=settings.facts_seed(),
         facts_store=FactsStore(_facts_cache(config.getoption("facts_cache"))),
-        timeout_s=config.getoption("request_timeout"),
+        timeout_s=timeout_s,
         memory_bytes=config.getoption("memory_bytes"),
     )
     config.pluginmanager.register(_EnvironmentRecorder(device, launcher), "grader-environment")
+    return session
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """A judge server (grader/judge/server.py) serves here, with the checks collected; each
+    judge it forks returns from here as a judge of one submission, into pytest's own loop."""
+    control_fd = session.config.getoption("serve_fd")
+    if control_fd is not None:
+        serve(control_fd, lambda request, zygote_fd: _become_judge(session.config, request, zygote_fd))
+
+
+def _become_judge(config: pytest.Config, request: JudgeRequest, zygote_fd: int) -> None:
+    become_judge_process(request)
+    import torch
+
+    # A warm parent that computed on the CPU before forking (a test, a notebook) left an
+    # OpenMP pool this fork cannot use: one thread never enters it. Judges run side by side,
+    # one per core, so one thread each is what they would get anyway.
+    torch.set_num_threads(1)
+    config.option.json_report_file = str(request.raw_path)
+    report = getattr(config, "_json_report", None)
+    if report is not None:
+        report._start_time = time.time()
+    session = _open_session(
+        config,
+        submission=request.submission,
+        seed_material=request.seed_material,
+        timeout_s=request.timeout_s,
+        zygote_fd=zygote_fd,
+    )
+    order = config.stash.get(_EXERCISE_ORDER, [])
+    if order:
+        config.stash.setdefault(_PRESTARTED, set()).add(order[0].id)
+        session.prestart(order[0])
 
 
 def _facts_cache(option: str | None) -> Path | None:
