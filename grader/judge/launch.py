@@ -157,6 +157,9 @@ def _pytest_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], opti
         "pytest_jsonreport.plugin",
         "-p",
         "grader.judge.plugin",
+        # Nothing a check prints is feedback: it goes to the judge's log as it is, without
+        # redirecting the output around every phase of every check.
+        "--capture=no",
         "-q",
         "--no-header",
         "-rN",
