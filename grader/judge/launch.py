@@ -320,6 +320,15 @@ class WarmParent:
         """Fork a judge for ``job``, with a private zygote; its pid (read its end with
         ``poll``)."""
         server = self._server(job)
+        try:
+            return self._start_on(server, job)
+        except RuntimeError:
+            if not server.gone:
+                raise
+        # The server ended since its last judge (killed, or it failed): a new one, once.
+        return self._start_on(self._server(job), job)
+
+    def _start_on(self, server: JudgeServer, job: JudgeJob) -> int:
         with self._zygote_lock:
             zygote_fd = self.zygote.fork(language=job.language)
         try:
@@ -373,6 +382,9 @@ class WarmParent:
     def _server(self, job: JudgeJob) -> JudgeServer:
         with self._servers_lock:
             server = self._servers.get(job.server_key)
+            if server is not None and server.gone:  # it failed: its judges were stopped
+                server.close()
+                server = None
             if server is None:
                 log = self._work / f"server-{len(self._servers)}.log"
                 server = JudgeServer.fork(

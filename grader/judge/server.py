@@ -119,6 +119,11 @@ class JudgeServer:
         its.close()
         return cls(pid=pid, control=mine, log=log)
 
+    @property
+    def gone(self) -> bool:
+        """Whether the server has ended (seen by the last message read)."""
+        return self._gone
+
     def start(self, request: JudgeRequest, *, zygote_fd: int) -> int:
         """Have the server fork a judge for ``request``; its pid."""
         with self._lock:
@@ -134,6 +139,7 @@ class JudgeServer:
                         self._running.add(message["pid"])
                         return int(message["pid"])
             except OSError as error:
+                self._gone = True
                 raise RuntimeError(f"the judge server failed: {error}\n{self._log_tail()}") from error
 
     def poll(self, pid: int) -> int | None:
