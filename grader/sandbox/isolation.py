@@ -234,15 +234,66 @@ def become_subreaper() -> bool:
     return _libc().prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
+class PidNamespaceForChild:
+    """Around one fork of a zygote: the child is the first process of a pid namespace of its
+    own, made by this process (``unshare`` here, ``setns`` back after), so the child needs no
+    second fork to be its namespace's first process. That fork of a process holding torch
+    cost as much as the first; the kernel copies and then tears down its page tables.
+
+    A failure is not raised here, in the zygote: the child raises it (``check``) before
+    student code, so only that child fails.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self.wanted = PID_NAMESPACE in plan.layers
+        self.error = ""
+        self._own = -1
+
+    def __enter__(self) -> PidNamespaceForChild:
+        if not self.wanted:
+            return self
+        libc = _libc()
+        self._own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        if libc.unshare(_CLONE_NEWPID) != 0:
+            self.error = f"unshare(CLONE_NEWPID) failed: {os.strerror(ctypes.get_errno())}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._own < 0:
+            return
+        try:
+            # This process's later children (another child, a private zygote) are made in
+            # its own namespace again.
+            if _libc().setns(self._own, _CLONE_NEWPID) != 0:
+                raise IsolationError(
+                    f"setns back to the pid namespace failed: {os.strerror(ctypes.get_errno())}"
+                )
+        finally:
+            os.close(self._own)
+            self._own = -1
+
+    def check(self) -> None:
+        """In the child: close what it inherited, and fail unless it is its namespace's first
+        process."""
+        if self._own >= 0:
+            os.close(self._own)
+            self._own = -1
+        if not self.wanted:
+            return
+        if self.error:
+            raise IsolationError(self.error)
+        if os.getpid() != 1:
+            raise IsolationError("the child is not the first process of its pid namespace")
+
+
 def enter_namespaces(plan: Plan) -> None:
-    """New network and pid namespaces: call in the child, then fork; the fork is pid 1."""
+    """New mount and network namespaces, in the child (its pid namespace is made by the
+    zygote: PidNamespaceForChild)."""
     flags = 0
     if MOUNT_NAMESPACE in plan.layers:
         flags |= _CLONE_NEWNS
     if NETWORK_NAMESPACE in plan.layers:
         flags |= _CLONE_NEWNET
-    if PID_NAMESPACE in plan.layers:
-        flags |= _CLONE_NEWPID
     if flags and _libc().unshare(flags) != 0:
         raise IsolationError(f"unshare failed: {os.strerror(ctypes.get_errno())}")
 

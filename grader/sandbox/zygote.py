@@ -269,24 +269,26 @@ def _fork_zygote(
 
 def _fork_child(control: socket.socket, request: dict[str, Any], fds: list[int], plan: isolation.Plan) -> int:
     child_socket, capture_fd = fds
-    pid = os.fork()
-    if pid == 0:
-        # Whatever happens below, this process ends here: never back into the zygote's loop.
-        code = settings.SANDBOX_FAILED_EXIT
-        try:
-            _become_child(control, request, child_socket, capture_fd, plan)
-            code = settings.CHILD_CRASHED_EXIT
-            from grader.sandbox import child
+    with isolation.PidNamespaceForChild(plan) as namespace:
+        pid = os.fork()
+        if pid == 0:
+            # Whatever happens below, this process ends here: never back into the zygote's loop.
+            code = settings.SANDBOX_FAILED_EXIT
+            try:
+                namespace.check()
+                _become_child(control, request, capture_fd, plan)
+                code = settings.CHILD_CRASHED_EXIT
+                from grader.sandbox import child
 
-            child.serve(socket.socket(fileno=child_socket), Path(request["submission"]))
-            code = 0
-        except BaseException:
-            # Shown to the judge as the child's output. Student code may have broken the
-            # very tools that print it.
-            with contextlib.suppress(BaseException):
-                traceback.print_exc()
-        finally:
-            os._exit(code)
+                child.serve(socket.socket(fileno=child_socket), Path(request["submission"]))
+                code = 0
+            except BaseException:
+                # Shown to the judge as the child's output. Student code may have broken the
+                # very tools that print it.
+                with contextlib.suppress(BaseException):
+                    traceback.print_exc()
+            finally:
+                os._exit(code)
     # Both sides set the group, so the judge can kill it whichever runs first.
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
@@ -296,32 +298,16 @@ def _fork_child(control: socket.socket, request: dict[str, Any], fds: list[int],
 
 
 def _become_child(
-    control: socket.socket, request: dict[str, Any], child_socket: int, capture_fd: int, plan: isolation.Plan
+    control: socket.socket, request: dict[str, Any], capture_fd: int, plan: isolation.Plan
 ) -> None:
     """Trusted set-up of a forked child: its namespaces, stdio and confinement."""
     control.close()
     os.setpgid(0, 0)
     from grader.sandbox import child
 
-    if isolation.PID_NAMESPACE in plan.layers or isolation.NETWORK_NAMESPACE in plan.layers:
-        isolation.enter_namespaces(plan)
-        inner = os.fork()
-        if inner:
-            os.close(child_socket)
-            os.close(capture_fd)
-            _proxy_exit(inner)
+    isolation.enter_namespaces(plan)
     child.prepare_process(capture_fd=capture_fd)
     child.confine(plan, submission=Path(request["submission"]), memory_bytes=request["memory_bytes"])
-
-
-def _proxy_exit(pid: int) -> None:
-    """Outside the pid namespace, end as the namespace's first process ended."""
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        signal.signal(number, signal.SIG_DFL)
-        os.kill(os.getpid(), number)
-    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else settings.SANDBOX_FAILED_EXIT)
 
 
 def wait_for(pid: int, timeout: float) -> ExitStatus | None:
