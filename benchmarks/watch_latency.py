@@ -3,7 +3,7 @@
 Goal (issue 13): within 0.5 s of the save for the blocks homework. The watcher runs as a
 student runs it (`grade submit DIR --watch -q`); the benchmark saves a file (alternately
 breaking and fixing the VGG block's padding) and times until the new score is printed,
-which includes noticing the save (files are polled every 50 ms). A fresh `grade submit` of
+which includes noticing the save (files are polled every 30 ms). A fresh `grade submit` of
 the same folder is the baseline, measured in the same run.
 
     python benchmarks/watch_latency.py [--saves 8]

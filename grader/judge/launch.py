@@ -1,9 +1,10 @@
 """Run the judge: pytest in its own process, configured only by the grader.
 
 One way to run a judge — its arguments, its environment, where it writes, how long it
-may take, how its end is read into a report — and three launchers: a fresh interpreter
-(``grade submit``), a fork of a warm parent (``grade batch``), and a Dask task, which runs
-``grade submit``'s launcher on a worker (grader/remote.py).
+may take, how its end is read into a report — and two launchers: a fresh interpreter
+(``grade submit``), and a warm parent (``grade batch``, ``--watch``, a Dask worker, the
+scenario tests) whose judges are forks of a judge server that configured pytest and
+collected the checks once (grader/judge/server.py).
 
 ``python -I`` ignores PYTHON* variables, the user's site-packages and the current
 folder; ``-c`` names the judge's ini file so nothing in a submission can configure
