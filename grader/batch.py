@@ -21,7 +21,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -93,7 +92,7 @@ def grade_batch(
     *,
     submissions: Path,
     out: Path,
-    jobs: int = os.cpu_count() or 1,
+    jobs: int = settings.BATCH_JOBS,
     roster: Path | None = None,
     force: bool = False,
     homework: str | None = None,

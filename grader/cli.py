@@ -13,35 +13,35 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import MofNCompleteColumn, Progress
-from rich.table import Table
 
 from grader import __version__, i18n, settings, silence_missing_numpy
-from grader.batch import BatchResult, grade_batch
 from grader.course import Course
-from grader.freeze import freeze
 from grader.grade import list_homeworks, submit
 from grader.i18n import _
-from grader.judge.launch import WarmParent
 from grader.lms import DEFAULT_MATCH, FILE_NAMES, FORMATS, LmsOptions
-from grader.notebook.template import write_notebook
 from grader.report.classroom import github_output_lines, markdown_summary
-from grader.report.gradebook import StudentResult
 from grader.report.gradescope import gradescope_results, gradescope_unstarted
 from grader.report.json_report import write_text
 from grader.report.model import Report
 from grader.report.terminal import render, render_batch
-from grader.scaffold import ScaffoldedExercise, new_exercise
-from grader.ship import classroom_starter, gradescope_autograder
 from grader.submission import UsageError
-from grader.watch import Regrade, watch
 
 _SUBMIT_DEFAULTS = submit.__kwdefaults__
-_BATCH_DEFAULTS = grade_batch.__kwdefaults__
+
+if TYPE_CHECKING:
+    from grader.batch import BatchResult
+    from grader.judge.launch import WarmParent
+    from grader.report.gradebook import StudentResult
+    from grader.scaffold import ScaffoldedExercise
+    from grader.watch import Regrade
+
+# Only what `grade submit` needs is imported here: a student's grade starts its zygote and
+# judge sooner. Each other command imports what it uses.
 
 
 course_option = click.option(
@@ -239,6 +239,8 @@ def watch_submission(
         watching = _("Watching {path}: save a file to grade again, Ctrl-C to stop.").format(path=path)
         console.print(f"[dim]{escape(watching)}[/]")
 
+    from grader.watch import watch
+
     with contextlib.suppress(KeyboardInterrupt):
         watch(path=path, grade=grade, on_grade=show, course_dir=course_dir, homework=homework)
 
@@ -256,7 +258,7 @@ def write_classroom(report: Report) -> None:
 @main.command("batch")
 @click.argument("submissions", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True)
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=_BATCH_DEFAULTS["jobs"], show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=settings.BATCH_JOBS, show_default=True)
 @click.option(
     "--roster", type=click.Path(path_type=Path, dir_okay=False), help="GitHub Classroom roster CSV."
 )
@@ -267,7 +269,7 @@ def write_classroom(report: Report) -> None:
     "--timeout",
     "timeout_s",
     type=click.FloatRange(min=0.1),
-    default=_BATCH_DEFAULTS["timeout_s"],
+    default=settings.REQUEST_TIMEOUT_S,
     show_default=True,
 )
 @course_option
@@ -345,6 +347,10 @@ def batch_command(
             lms = LmsOptions(
                 format=lms_format, export=lms_export, match=lms_match, column=lms_column, mapping=lms_mapping
             )
+    from rich.progress import MofNCompleteColumn, Progress
+
+    from grader.batch import grade_batch
+
     # Refreshed by hand: a refresh thread would be in every judge this process forks.
     with Progress(
         *Progress.get_default_columns(), MofNCompleteColumn(), console=console, auto_refresh=False
@@ -416,6 +422,8 @@ def freeze_command(homework: str | None, assignments: tuple[str, ...], course_di
 
     A starter built by `grade classroom` ships these instead of the reference solutions.
     """
+    from grader.freeze import freeze
+
     console = Console()
     with usage_errors():
         frozen = freeze(course_dir=course_dir, homework=homework, assignments=assignments)
@@ -435,6 +443,8 @@ def new_command(exercise: str, homework: str, course_dir: Path) -> None:
 
     The placeholder it writes grades end to end; replace it with the exercise (assignments/README.md).
     """
+    from grader.scaffold import new_exercise
+
     with usage_errors():
         scaffolded = new_exercise(exercise=exercise, homework=homework, course_dir=course_dir)
     click.echo(_next_steps(scaffolded, course_dir))
@@ -484,6 +494,8 @@ def classroom_command(
     out: Path, homework: str | None, course_dir: Path, language: str | None, notebook: bool
 ) -> None:
     """Write OUT, the template repository of a GitHub Classroom assignment (no reference inside)."""
+    from grader.ship import classroom_starter
+
     with usage_errors():
         shipped = classroom_starter(
             out=out, course_dir=course_dir, homework=homework, language=language, notebook=notebook
@@ -504,6 +516,8 @@ def gradescope_command(out: Path, homework: str | None, course_dir: Path, langua
     """Write OUT, a Gradescope autograder zip (upload it as the assignment's autograder).
 
     A student may submit the homework's .py files or one notebook (.ipynb)."""
+    from grader.ship import gradescope_autograder
+
     with usage_errors():
         shipped = gradescope_autograder(out=out, course_dir=course_dir, homework=homework, language=language)
     Console().print(
@@ -522,6 +536,8 @@ def gradescope_command(out: Path, homework: str | None, course_dir: Path, langua
 def notebook_command(out: Path, homework: str | None, course_dir: Path, language: str | None) -> None:
     """Write OUT, the homework's template as a notebook: each exercise's statement, its stub, and
     a cell that tries it at the seed's sizes on the meta device."""
+    from grader.notebook.template import write_notebook
+
     with usage_errors():
         course = Course.load(course_dir)
         course.speak(language)
@@ -534,6 +550,8 @@ def notebook_command(out: Path, homework: str | None, course_dir: Path, language
 @click.option("--checks", is_flag=True, help="Show every check with its points.")
 def list_command(course_dir: Path, checks: bool) -> None:
     """Show the homeworks, their exercises and points."""
+    from rich.table import Table
+
     with usage_errors():
         homeworks = list_homeworks(course_dir=course_dir)
     table = Table(title="Homeworks and their exercises", title_justify="left")

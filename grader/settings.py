@@ -12,6 +12,8 @@ from pathlib import Path
 #: Seconds one request to a child may take (import, build, forward) before the
 #: child is killed and the check fails.
 REQUEST_TIMEOUT_S = 10.0
+#: Judges a batch runs side by side: one per core.
+BATCH_JOBS = os.cpu_count() or 1
 
 #: Address space a child may add on top of what the warm parent already maps.
 CHILD_MEMORY_BYTES = 3 * 1024**3
