@@ -3,8 +3,8 @@
 This process is the judges' warm parent: it imports pytest, torch and the judge's plugin
 once, and a judge server forked from it configures pytest and collects the checks once; each
 submission's judge is a fork of that server, so no submission pays for ``import torch`` or
-pytest's start. Neither computes on the CPU itself (a process that has run a multi-threaded CPU op cannot fork
-safely). Each judge gets a private zygote, forked from one warm zygote, so student code is
+pytest's start. Neither computes on the CPU itself (a process that has run a multi-threaded
+CPU op cannot fork safely). Each judge gets a private zygote, forked from one warm zygote, so student code is
 isolated exactly as in ``grade submit``.
 
 Every finished report is written at once, atomically; a later run re-grades only

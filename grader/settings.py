@@ -61,6 +61,8 @@ MAX_ERROR_MESSAGE_CHARS = 2000
 MAX_TRACEBACK_CHARS = 4000
 #: Largest control message between the judge and the zygote (JSON).
 MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
+#: Largest request from a warm parent to its judge server (JSON, the judge's environment in it).
+MAX_JUDGE_REQUEST_BYTES = 192 * 1024
 
 #: What a child prints is kept as its first and last bytes (the count of those dropped in
 #: between is reported); printing more costs nothing but the truncation.

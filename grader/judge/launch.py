@@ -79,19 +79,14 @@ class JudgeJob:
         return judge_time_bound(self.timeout_s, len(self.exercises))
 
     def arguments(self, *, zygote_fd: int | None = None) -> list[str]:
-        """pytest's arguments, whether the judge runs as a process or a fork."""
+        """pytest's arguments for a judge in an interpreter of its own (``run_subprocess``)."""
         options = [
             f"--submission={self.submission}",
             f"--seed-material={self.seed_material}",
             f"--request-timeout={self.timeout_s}",
-            f"--language={self.language}",
-            "--json-report",
             f"--json-report-file={self.raw_path}",
+            *self._kind_options(),
         ]
-        if self.hidden:
-            options.append("--hidden")
-        if self.start_method:
-            options.append(f"--start-method={self.start_method}")
         if zygote_fd is not None:
             options.append(f"--zygote-fd={zygote_fd}")
         return _pytest_arguments(course_dir=self.course_dir, exercises=self.exercises, options=options)
@@ -105,13 +100,17 @@ class JudgeJob:
     def server_arguments(self) -> list[str]:
         """pytest's arguments for a judge server of this kind of job; ``{fd}`` stands for its
         control socket."""
-        options = [f"--language={self.language}", "--json-report", "--json-report-file=none"]
-        options.append("--serve-fd={fd}")
+        options = ["--json-report-file=none", "--serve-fd={fd}", *self._kind_options()]
+        return _pytest_arguments(course_dir=self.course_dir, exercises=self.exercises, options=options)
+
+    def _kind_options(self) -> list[str]:
+        """The options a judge server shares with every judge it forks (``server_key``)."""
+        options = [f"--language={self.language}", "--json-report"]
         if self.hidden:
             options.append("--hidden")
         if self.start_method:
             options.append(f"--start-method={self.start_method}")
-        return _pytest_arguments(course_dir=self.course_dir, exercises=self.exercises, options=options)
+        return options
 
     def request(self) -> JudgeRequest:
         """What a judge server needs besides its own arguments to judge this job."""

@@ -26,7 +26,7 @@ from grader.course import Course, Exercise
 from grader.facts import FactsStore
 from grader.failures import FailureKind
 from grader.judge.launch import protected_paths
-from grader.judge.server import JudgeRequest, become_judge_process, serve
+from grader.judge.server import JudgeRequest, serve
 from grader.judge.session import JudgeSession, Reference, Student
 from grader.report.record import CheckRecord, CollectedCheck, Feedback
 from grader.sandbox.client import Launcher, SubmissionFailed, default_launcher
@@ -109,7 +109,6 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 
 
 def _become_judge(config: pytest.Config, request: JudgeRequest, zygote_fd: int) -> None:
-    become_judge_process(request)
     import torch
 
     # A warm parent that computed on the CPU before forking (a test, a notebook) left an

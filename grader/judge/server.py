@@ -17,7 +17,6 @@ parent's.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import select
@@ -25,17 +24,14 @@ import signal
 import socket
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grader import settings
-
-#: What a judge's request may hold; larger ones are refused.
-_MAX_MESSAGE_BYTES = 192 * 1024
-_PR_SET_PDEATHSIG = 1
+from grader.sandbox import isolation
+from grader.sandbox.zygote import wait_for
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +84,6 @@ class JudgeServer:
         self.log = log
         self._lock = threading.Lock()
         self._ended: dict[int, int] = {}
-        self._running: set[int] = set()
         self._gone = False
 
     @classmethod
@@ -136,7 +131,6 @@ class JudgeServer:
                     if message is None:
                         raise RuntimeError(f"the judge server has ended:\n{self._log_tail()}")
                     if "pid" in message:
-                        self._running.add(message["pid"])
                         return int(message["pid"])
             except OSError as error:
                 self._gone = True
@@ -149,21 +143,10 @@ class JudgeServer:
             while pid not in self._ended and self._receive(block=False) is not None:
                 pass
             if pid in self._ended:
-                self._running.discard(pid)
                 return self._ended.pop(pid)
             if self._gone:
-                self._running.discard(pid)
                 return SERVER_GONE
             return None
-
-    def wait(self, pid: int, timeout: float) -> int | None:
-        """``poll`` until ``pid`` ends or ``timeout`` seconds pass."""
-        deadline = time.monotonic() + timeout
-        while (status := self.poll(pid)) is None:
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.002)
-        return status
 
     def close(self) -> None:
         """End the server: it kills the judges still running, then exits."""
@@ -171,12 +154,7 @@ class JudgeServer:
             with contextlib.suppress(OSError):
                 self.control.close()
             self._gone = True
-        for _ in range(200):
-            with contextlib.suppress(ChildProcessError):
-                done, _status = os.waitpid(self.pid, os.WNOHANG)
-                if not done:
-                    time.sleep(0.005)
-                    continue
+        if wait_for(self.pid, 1.0) is not None:
             return
         with contextlib.suppress(OSError):
             os.killpg(self.pid, signal.SIGKILL)
@@ -190,7 +168,7 @@ class JudgeServer:
             return None
         if not block and not select.select([self.control], [], [], 0)[0]:
             return None
-        data = self.control.recv(_MAX_MESSAGE_BYTES)
+        data = self.control.recv(settings.MAX_JUDGE_REQUEST_BYTES)
         if not data:
             self._gone = True
             return None
@@ -211,8 +189,8 @@ class JudgeServer:
 
 def serve(control_fd: int, become_judge: Callable[[JudgeRequest, int], None]) -> None:
     """Fork a judge for each request until the warm parent closes the control socket; then
-    kill the judges still running and exit. Returns only in a forked judge, after
-    ``become_judge(request, zygote_fd)``."""
+    kill the judges still running and exit. Returns only in a forked judge, which has its own
+    process group, log, folder and environment, after ``become_judge(request, zygote_fd)``."""
     control = socket.socket(fileno=control_fd)
     running: dict[int, int | None] = {}  # pid → its pidfd, where the platform has them
     try:
@@ -223,7 +201,7 @@ def serve(control_fd: int, become_judge: Callable[[JudgeRequest, int], None]) ->
             _reap(control, running)
             if control not in readable:
                 continue
-            data, fds, _flags, _address = socket.recv_fds(control, _MAX_MESSAGE_BYTES, 1)
+            data, fds, _flags, _address = socket.recv_fds(control, settings.MAX_JUDGE_REQUEST_BYTES, 1)
             if not data:
                 break
             pid = os.fork()
@@ -232,7 +210,9 @@ def serve(control_fd: int, become_judge: Callable[[JudgeRequest, int], None]) ->
                     if fd is not None:
                         os.close(fd)
                 control.close()
-                become_judge(JudgeRequest.from_json(json.loads(data)), fds[0])
+                request = JudgeRequest.from_json(json.loads(data))
+                _become_judge_process(request)
+                become_judge(request, fds[0])
                 return
             # Both sides set the group, so a judge can be killed whichever runs first.
             with contextlib.suppress(OSError):
@@ -274,10 +254,9 @@ def _pidfd(pid: int) -> int | None:
         return None
 
 
-def become_judge_process(request: JudgeRequest) -> None:
-    """In a freshly forked judge: its own process group, log, folder and environment."""
+def _become_judge_process(request: JudgeRequest) -> None:
     os.setpgid(0, 0)
-    _die_with_parent()
+    isolation.die_with_parent()
     log = os.open(request.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -285,9 +264,3 @@ def become_judge_process(request: JudgeRequest) -> None:
     os.chdir(request.work)
     os.environ.clear()
     os.environ.update(request.environment)
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

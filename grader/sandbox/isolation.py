@@ -286,6 +286,12 @@ class PidNamespaceForChild:
             raise IsolationError("the child is not the first process of its pid namespace")
 
 
+def die_with_parent() -> None:
+    """The parent's death kills this process (Linux; cleared by setuid, so set after it)."""
+    if sys.platform.startswith("linux"):
+        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def enter_namespaces(plan: Plan) -> None:
     """New mount and network namespaces, in the child (its pid namespace is made by the
     zygote: PidNamespaceForChild)."""
@@ -308,9 +314,7 @@ def confine(plan: Plan, *, submission: Path, memory_bytes: int, held_bytes: int)
         os.setuid(plan.uid)
         if os.getuid() != plan.uid or os.geteuid() != plan.uid:
             raise IsolationError("could not change uid")
-    if sys.platform.startswith("linux"):
-        # The parent's death kills this process (cleared by setuid, so set after it).
-        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    die_with_parent()
     _set_limits(plan, memory_bytes=memory_bytes, held_bytes=held_bytes)
     if LANDLOCK in plan.layers:
         _landlock(plan, submission)
