@@ -277,6 +277,61 @@ def test_closing_a_sandbox_ends_its_child(launcher, tmp_path: Path) -> None:
     assert _ended(pid), "the child is killed at once; its zygote reaps it"
 
 
+ZEROS = """
+import torch
+from torch import nn
+
+class Zeros(nn.Module):
+    def forward(self, x):
+        return torch.zeros(2)  # in the default dtype
+
+def build():
+    return Zeros()
+"""
+DOUBLE = f"""{ZEROS}
+print("printed by double.py")
+torch.set_default_dtype(torch.float64)
+"""
+
+RAISES = """
+from torch import nn
+
+def build():
+    print("printed by raises.py")
+    raise ValueError("not this time")
+"""
+
+
+def test_a_child_whose_requests_all_succeeded_serves_the_next_exercise_from_torchs_defaults(
+    launcher, tmp_path: Path
+) -> None:
+    import torch
+
+    submission = _submission(tmp_path, double=DOUBLE, zeros=ZEROS, raises=RAISES)
+    first = Sandbox(launcher=launcher, submission=submission)
+    assert first.run(_target("double"), torch.ones(1)).tensor.dtype == torch.float64
+    child = first.handover()
+    assert child is not None and first.child is None
+    second = Sandbox(launcher=launcher, submission=submission, child=child)
+    output = second.run(_target("zeros"), torch.ones(1)).tensor
+    assert second.child.pid == child.pid, "the same process, no fork"
+    assert output.dtype == torch.float32, "the last module's set_default_dtype is undone"
+    failure = _failure(second, "raises").failure
+    assert "printed by raises.py" in failure.output
+    assert "printed by double.py" not in failure.output, "what the last exercise printed is not this one's"
+    assert second.handover() is None, "a child that failed a request is not handed over"
+    assert _ended(child.pid)
+
+
+def test_a_child_that_failed_is_never_handed_over(launcher, tmp_path: Path) -> None:
+    sandbox = Sandbox(launcher=launcher, submission=_submission(tmp_path, raises=RAISES))
+    _failure(sandbox, "raises")
+    assert sandbox.child is not None, "alive: its builder raised"
+    pid = sandbox.child.pid
+    assert sandbox.handover() is None
+    assert _ended(pid)
+
+
 def _ended(pid: int, seconds: float = 2.0) -> bool:
     """Whether ``pid`` is gone or a zombie (dead, waiting for its parent) within ``seconds``."""
     deadline = time.monotonic() + seconds

@@ -36,9 +36,8 @@ _COURSE = pytest.StashKey[Course]()
 _FEEDBACK = pytest.StashKey[Feedback]()
 _SKIP_REASON = pytest.StashKey[str]()
 _EXIT_STATUS = pytest.StashKey[int]()
-#: The exercises in the order their checks run, and those whose child has been started.
+#: The exercises in the order their checks run.
 _EXERCISE_ORDER = pytest.StashKey[list[Exercise]]()
-_PRESTARTED = pytest.StashKey[set[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -128,7 +127,6 @@ def _become_judge(config: pytest.Config, request: JudgeRequest, zygote_fd: int) 
     )
     order = config.stash.get(_EXERCISE_ORDER, [])
     if order:
-        config.stash.setdefault(_PRESTARTED, set()).add(order[0].id)
         session.prestart(order[0])
 
 
@@ -138,29 +136,15 @@ def _facts_cache(option: str | None) -> Path | None:
     return Path(option) if option else None
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    # When an exercise's first check starts, the next exercise's child starts setting up its
-    # sandbox beside it (about 30 ms each, on the other core).
-    session = item.config.stash.get(_SESSION, None)
-    order = item.config.stash.get(_EXERCISE_ORDER, [])
-    exercise = _exercise(item)
-    started = item.config.stash.setdefault(_PRESTARTED, set())
-    if session is None or exercise.id in started:
-        return
-    started.add(exercise.id)
-    ids = [e.id for e in order]
-    if exercise.id in ids and ids.index(exercise.id) + 1 < len(ids):
-        following = order[ids.index(exercise.id) + 1]
-        started.add(following.id)
-        session.prestart(following)
-
-
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    # Checks run exercise by exercise: end an exercise's children once its last check ran.
+    # Checks run exercise by exercise: once an exercise's last check ran, its child serves the
+    # next exercise, or, where it is not handed over, the next one's child starts setting up.
     session = item.config.stash.get(_SESSION, None)
     exercise = _exercise(item)
-    if session is not None and (nextitem is None or _exercise(nextitem) != exercise):
-        session.close_exercise(exercise)
+    if session is None or (nextitem is not None and _exercise(nextitem) == exercise):
+        return
+    if not session.close_exercise(exercise) and nextitem is not None:
+        session.prestart(_exercise(nextitem))
 
 
 @pytest.hookimpl(trylast=True)
@@ -226,7 +210,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[_EXERCISE_ORDER] = order
     session = config.stash.get(_SESSION, None)
     if session is not None and order:  # the first child sets up while pytest finishes collecting
-        config.stash.setdefault(_PRESTARTED, set()).add(order[0].id)
         session.prestart(order[0])
     target = config.getoption("collect_json")
     if target is not None:

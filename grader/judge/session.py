@@ -26,7 +26,7 @@ from grader.facts import (
     source_digest,
 )
 from grader.judge.weights import WeightSet, reference_weights
-from grader.sandbox.client import Launcher, RunOutput, Sandbox, SubmissionFailed
+from grader.sandbox.client import ChildProcess, Launcher, RunOutput, Sandbox, SubmissionFailed, end_child
 from grader.sandbox.messages import Structure
 from grader.sandbox.protocol import Target
 
@@ -88,6 +88,8 @@ class JudgeSession:
         self.timeout_s = timeout_s
         self.memory_bytes = memory_bytes
         self.sandboxes: dict[tuple[str, str], Sandbox] = {}
+        # A finished exercise's child, for the next exercise's (JudgeSession.close_exercise).
+        self.handed: ChildProcess | None = None
         self.structures: dict[tuple[Any, ...], Structure | SubmissionFailed] = {}
         self.facts: dict[tuple[str, ...], ConfigurationFacts] = {}
         # (exercise, configuration) → the variant id and layer mapping that passed behaviour,
@@ -95,8 +97,10 @@ class JudgeSession:
         self.matched: dict[tuple[str, str], tuple[str, Any] | None] = {}
 
     def sandbox(self, role: str, exercise: Exercise) -> Sandbox:
-        """One child per exercise for student code, so one exercise's code cannot disturb
-        another's; one for all of a homework's reference, which is trusted (and a fork saved)."""
+        """A sandbox per exercise for student code, so a failure in one exercise's code (and
+        the failures it caches) stays that exercise's; one for all of a homework's reference,
+        which is trusted. An exercise's child is the one the exercise before handed over, if
+        that exercise's code ran without a failure (``close_exercise``)."""
         key = (role, exercise.id if role == "student" else exercise.homework)
         if key not in self.sandboxes:
             homework = self.course.homework_of(exercise)
@@ -104,11 +108,13 @@ class JudgeSession:
             # A network's requests move hundreds of megabytes: its exercise may allow more time.
             allowed = [exercise] if role == "student" else homework.exercises
             timeout_s = max([self.timeout_s, *(e.request_timeout_s or 0.0 for e in allowed)])
+            child, self.handed = (self.handed, None) if role == "student" else (None, self.handed)
             self.sandboxes[key] = Sandbox(
                 launcher=self.launcher,
                 submission=folder,
                 timeout_s=timeout_s,
                 memory_bytes=self.memory_bytes,
+                child=child,
             )
         return self.sandboxes[key]
 
@@ -139,15 +145,27 @@ class JudgeSession:
         with contextlib.suppress(SubmissionFailed, OSError, RuntimeError):
             self.sandbox("student", exercise).prestart()
 
-    def close_exercise(self, exercise: Exercise) -> None:
+    def close_exercise(self, exercise: Exercise) -> bool:
+        """End ``exercise``'s sandbox. Its child serves the next exercise if every request it
+        was asked succeeded, as a student's cells share one notebook: each fork of a process
+        holding torch costs about 30 ms of CPU to make, fill and tear down. Whether it did."""
         sandbox = self.sandboxes.pop(("student", exercise.id), None)
-        if sandbox is not None:
-            sandbox.close()
+        if sandbox is None:
+            return False
+        self._end_handed()
+        self.handed = sandbox.handover()
+        return self.handed is not None
 
     def close(self) -> None:
         for sandbox in self.sandboxes.values():
             sandbox.close()
         self.sandboxes.clear()
+        self._end_handed()
+
+    def _end_handed(self) -> None:
+        if self.handed is not None:
+            end_child(self.handed)
+            self.handed = None
 
 
 @dataclass

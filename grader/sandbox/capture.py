@@ -69,6 +69,13 @@ class OutputCapture:
             if len(self.tail) > self.tail_bytes:
                 del self.tail[: len(self.tail) - self.tail_bytes]
 
+    def restart(self) -> None:
+        """Keep from here on only: what was printed before is another reader's."""
+        self.drain()
+        self.head.clear()
+        self.tail.clear()
+        self.total = 0
+
     @property
     def dropped(self) -> int:
         return self.total - len(self.head) - len(self.tail)

@@ -21,6 +21,7 @@ import sys
 import traceback
 import types
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -136,11 +137,37 @@ def serve(sock: socket.socket, submission: Path) -> None:
             send_message(sock, frame)
 
 
+@dataclass(frozen=True)
+class _TorchDefaults:
+    """Torch's process-wide defaults that a module may set at import (``set_default_dtype``,
+    ``set_default_device``, ``set_grad_enabled``)."""
+
+    dtype: torch.dtype
+    device: torch.device
+    grad: bool
+
+    @classmethod
+    def now(cls) -> _TorchDefaults:
+        return cls(torch.get_default_dtype(), torch.get_default_device(), torch.is_grad_enabled())
+
+    def restore(self) -> None:
+        if torch.get_default_dtype() != self.dtype:
+            torch.set_default_dtype(self.dtype)
+        if torch.get_default_device() != self.device:
+            torch.set_default_device(None if self.device == torch.device("cpu") else self.device)
+        torch.set_grad_enabled(self.grad)
+
+
 class _Child:
     def __init__(self, submission: Path) -> None:
         self.submission = submission.resolve()
         self.import_failures: dict[str, StudentCodeError] = {}
         self.student_ran = False
+        # A child serves one exercise after another (a module each, or one module for several):
+        # each module's requests start from torch's defaults as the child started with them,
+        # so one exercise's settings never change how the next one's code runs.
+        self.defaults = _TorchDefaults.now()
+        self.module: str | None = None
         sys.path.insert(0, str(self.submission))
         # Relative paths in student code mean their own folder, as when they run it.
         os.chdir(self.submission)
@@ -329,6 +356,9 @@ class _Child:
         raise StudentCodeError(FailureKind.NOT_A_MODULE, message)
 
     def load_builder(self, target: Target) -> Any:
+        if target.module != self.module:
+            self.defaults.restore()
+            self.module = target.module
         if target.module in self.import_failures:
             raise self.import_failures[target.module]
         if not (self.submission / f"{target.module}.py").is_file():

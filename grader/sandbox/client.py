@@ -173,7 +173,11 @@ def default_launcher(
 
 
 class Sandbox:
-    """One child at a time serving one submission folder, restarted after a failure."""
+    """One child at a time serving one submission folder, restarted after a failure.
+
+    ``child``: one a sandbox before handed over (``handover``): what it printed so far is not
+    this sandbox's.
+    """
 
     def __init__(
         self,
@@ -182,12 +186,17 @@ class Sandbox:
         submission: Path,
         timeout_s: float = settings.REQUEST_TIMEOUT_S,
         memory_bytes: int = settings.CHILD_MEMORY_BYTES,
+        child: ChildProcess | None = None,
     ) -> None:
         self.launcher = launcher
         self.submission = submission
         self.timeout_s = timeout_s
         self.memory_bytes = memory_bytes
-        self.child: ChildProcess | None = None
+        self.child = child
+        if child is not None:
+            child.capture.restart()
+        # Whether any request failed: its child, alive or not, is then not handed over.
+        self.failed = False
         self.ids = itertools.count(1)
         # A target whose child hung or died is not asked again: the answer would be
         # the same, and each retry would cost another timeout.
@@ -256,6 +265,7 @@ class Sandbox:
         try:
             reply, outputs = self._exchange(Message(header), sources)
         except SubmissionFailed as failed:
+            self.failed = True
             if failed.failure.kind in _ONE_REQUEST_KINDS:
                 raise  # another input may well work: a network right only at 224×224
             self.fatal[key] = failed.failure
@@ -267,6 +277,7 @@ class Sandbox:
             raise self._protocol_failure("a reply answered another request")
         self.answered_modules.add(target.module)
         if reply.header.get("ok") is not True:
+            self.failed = True
             raise SubmissionFailed(self._child_error(reply.header.get("error")))
         return reply, outputs
 
@@ -434,21 +445,39 @@ class Sandbox:
         if self.child is None:
             self.child = self.launcher.start(submission=self.submission, memory_bytes=self.memory_bytes)
 
+    def handover(self) -> ChildProcess | None:
+        """Give up the child, for another exercise of the same submission, where every request
+        it was asked succeeded; else end it (see ``close``) and give None.
+
+        A child that raised, hung, crashed or broke a limit may have left its process in any
+        state (files held open, a half-made change): the next exercise gets a fresh one.
+        """
+        if self.failed or self.child is None:
+            self.close()
+            return None
+        child, self.child = self.child, None
+        child.capture.drain()
+        return child
+
     def close(self) -> None:
         """End the child: every answer is in, so it is killed, group and all, at once, and not
         waited for (a child left to notice its closed socket and tear down its interpreter
         takes 30 ms, four exercises a submission). Its zygote reaps it."""
         child, self.child = self.child, None
-        if child is None:
-            return
+        if child is not None:
+            end_child(child)
+
+
+def end_child(child: ChildProcess) -> None:
+    """Kill a child whose answers are all in, group and all, without waiting for it."""
+    with contextlib.suppress(OSError):
+        child.sock.close()
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except OSError:
         with contextlib.suppress(OSError):
-            child.sock.close()
-        try:
-            os.killpg(child.pid, signal.SIGKILL)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.kill(child.pid, signal.SIGKILL)
-        child.capture.close()
+            os.kill(child.pid, signal.SIGKILL)
+    child.capture.close()
 
 
 #: What a signal that killed a child means, where its name alone says little to a student.
