@@ -37,6 +37,7 @@ from grader.judge.server import SERVER_GONE, JudgeRequest, JudgeServer
 from grader.report.from_pytest import build_report
 from grader.report.model import Report, Submission
 from grader.report.record import CollectedCheck
+from grader.sandbox import hugepages
 from grader.sandbox.zygote import Zygote
 
 
@@ -294,7 +295,7 @@ class WarmParent:
 
     def __init__(self, *, course_dir: Path, homework: str | None = None) -> None:
         """``homework``: the one whose facts are read ahead (default: every homework's)."""
-        self.zygote = Zygote.start(protected=protected_paths(course_dir))
+        self.zygote = Zygote.start(protected=protected_paths(course_dir), huge_pages=True)
         # A Dask worker runs tasks on several threads; the zygote's control socket is one.
         self._zygote_lock = threading.Lock()
         self._servers_lock = threading.Lock()
@@ -312,9 +313,11 @@ class WarmParent:
         chosen = course.homework(homework).exercises if homework else course.exercises
         preload(course, chosen, settings.default_facts_cache())
         # What every fork shares stays shared: the collector never writes to these objects
-        # again (gc.freeze), so forked judges copy fewer pages.
+        # again (gc.freeze), so forked judges copy fewer pages; and in huge pages, a judge
+        # server's fork copies a few hundred page table entries, not tens of thousands.
         gc.collect()
         gc.freeze()
+        hugepages.collapse()
 
     def start(self, job: JudgeJob) -> int:
         """Fork a judge for ``job``, with a private zygote; its pid (read its end with

@@ -17,6 +17,7 @@ parent's.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import settings
-from grader.sandbox import isolation
+from grader.sandbox import hugepages, isolation
 from grader.sandbox.zygote import wait_for
 
 
@@ -193,6 +194,10 @@ def serve(control_fd: int, become_judge: Callable[[JudgeRequest, int], None]) ->
     process group, log, folder and environment, after ``become_judge(request, zygote_fd)``."""
     control = socket.socket(fileno=control_fd)
     running: dict[int, int | None] = {}  # pid → its pidfd, where the platform has them
+    # What pytest's configuration and collection wrote, shared with every judge in huge pages.
+    gc.collect()
+    gc.freeze()
+    hugepages.collapse()
     try:
         while True:
             pidfds = [fd for fd in running.values() if fd is not None]

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import i18n, settings, silence_missing_numpy
-from grader.sandbox import isolation
+from grader.sandbox import hugepages, isolation
 
 
 @dataclass(frozen=True)
@@ -85,15 +85,17 @@ class Zygote:
         return cls(socket.socket(fileno=control_fd), None)
 
     @classmethod
-    def start(cls, *, protected: list[Path]) -> Zygote:
+    def start(cls, *, protected: list[Path], huge_pages: bool = False) -> Zygote:
         """Start the zygote; it warms up while the caller goes on (the first spawn waits).
 
         ``protected`` folders (the reference, the checks, stored facts) are never made
-        readable to a child.
+        readable to a child. ``huge_pages``: for a zygote that forks many children, its
+        memory is shared in huge pages after the warm-up (grader/sandbox/hugepages.py).
         """
         judge_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = [sys.executable, "-I", "-m", "grader.sandbox.zygote", f"--control-fd={zygote_end.fileno()}"]
         command += [f"--protect={path}" for path in protected]
+        command += ["--huge-pages"] if huge_pages else []
         process = subprocess.Popen(command, pass_fds=(zygote_end.fileno(),), stdin=subprocess.DEVNULL)
         zygote_end.close()
         return cls(judge_end, process)
@@ -153,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="grader.sandbox.zygote")
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--protect", type=Path, action="append", default=[])
+    parser.add_argument("--huge-pages", action="store_true")
     args = parser.parse_args(argv)
     control = socket.socket(fileno=args.control_fd)
     # Ctrl-C reaches the whole terminal group; the judge decides, and closes us.
@@ -166,6 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     # child copies fewer of its pages.
     gc.collect()
     gc.freeze()
+    if args.huge_pages:
+        hugepages.collapse()
     plan = isolation.plan(protected=args.protect)
     isolation.become_subreaper()
     code = 0

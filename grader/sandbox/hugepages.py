@@ -1,0 +1,53 @@
+"""Share a warm process's memory with its forks in huge pages.
+
+A fork copies the parent's page table entry by entry and takes a reference on every page,
+and its exit drops them again: for a process holding torch (about 180 MB of anonymous
+memory, 46,000 pages of 4 KiB) that is most of what a fork and exit cost. Collapsed into
+transparent huge pages of 2 MiB, the same memory is 90 entries. A fork that then writes to
+a shared huge page splits it and copies only the 4 KiB it wrote (Linux 5.8 and later).
+
+``MADV_COLLAPSE`` (Linux 6.1) collapses a range now, whatever the system's THP policy says
+(other than ``never``); elsewhere nothing happens and forks cost what they did.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+
+MADV_COLLAPSE = 25
+HUGE_PAGE = 2 << 20
+
+
+def collapse() -> int:
+    """Collapse this process's private writable anonymous memory (the heap, malloc's and
+    Python's arenas) into huge pages; the bytes asked for (0 where unsupported).
+
+    About 0.5 s for torch's 180 MB, paid once by a process that forks hundreds of times, and
+    never where one grade waits on it (``grade submit`` forks a child or two)."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        madvise = libc.madvise
+        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        with open("/proc/self/maps") as maps:
+            lines = maps.readlines()
+    except (OSError, AttributeError):
+        return 0
+    asked = 0
+    for line in lines:
+        fields = line.split()
+        name = fields[5] if len(fields) > 5 else ""
+        if not fields[1].startswith("rw") or fields[1][3] != "p" or name not in ("", "[heap]"):
+            continue
+        low, high = (int(bound, 16) for bound in fields[0].split("-"))
+        start = (low + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)
+        end = high & ~(HUGE_PAGE - 1)
+        if end <= start:
+            continue
+        if madvise(start, end - start, MADV_COLLAPSE) != 0 and ctypes.get_errno() == 22:
+            return asked  # EINVAL: a kernel without MADV_COLLAPSE
+        asked += end - start
+    return asked
