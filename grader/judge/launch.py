@@ -37,7 +37,6 @@ from grader.judge.server import SERVER_GONE, JudgeRequest, JudgeServer
 from grader.report.from_pytest import build_report
 from grader.report.model import Report, Submission
 from grader.report.record import CollectedCheck
-from grader.sandbox import hugepages
 from grader.sandbox.zygote import Zygote
 
 
@@ -313,11 +312,10 @@ class WarmParent:
         chosen = course.homework(homework).exercises if homework else course.exercises
         preload(course, chosen, settings.default_facts_cache())
         # What every fork shares stays shared: the collector never writes to these objects
-        # again (gc.freeze), so forked judges copy fewer pages; and in huge pages, a judge
-        # server's fork copies a few hundred page table entries, not tens of thousands.
+        # again (gc.freeze), so forked judges copy fewer pages. (Huge pages are the judge
+        # servers': this process forks one a kind of grading, they fork one a submission.)
         gc.collect()
         gc.freeze()
-        hugepages.collapse()
 
     def start(self, job: JudgeJob) -> int:
         """Fork a judge for ``job``, with a private zygote; its pid (read its end with
