@@ -185,14 +185,17 @@ def main(argv: list[str] | None = None) -> None:
 def _serve(control: socket.socket, plan: isolation.Plan) -> None:
     children: set[int] = set()
     zygotes: set[int] = set()
-    # Woken now and then to end orphans: daemons that left a child's process group.
-    control.settimeout(0.5)
+    # Woken now and then to end orphans: daemons that left a child's process group. Swept
+    # at most that often while busy too: a sweep reads every process's stat.
+    control.settimeout(_SWEEP_S)
+    swept = time.monotonic()
     try:
         while True:
             try:
                 data, fds, _, _ = socket.recv_fds(control, settings.MAX_CONTROL_MESSAGE_BYTES, 4)
             except TimeoutError:
                 _sweep(children, zygotes)
+                swept = time.monotonic()
                 continue
             if not data:
                 return
@@ -213,7 +216,9 @@ def _serve(control: socket.socket, plan: isolation.Plan) -> None:
                 control.sendall(json.dumps(reply).encode())
             elif request["op"] == "isolation":
                 control.sendall(json.dumps({"isolation": plan.to_json()}).encode())
-            _sweep(children, zygotes)
+            if time.monotonic() - swept >= _SWEEP_S:
+                _sweep(children, zygotes)
+                swept = time.monotonic()
     finally:
         for pid in children:
             with contextlib.suppress(OSError):
@@ -221,6 +226,10 @@ def _serve(control: socket.socket, plan: isolation.Plan) -> None:
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, 0)
         _sweep(set(), zygotes)
+
+
+#: Seconds between sweeps for orphans.
+_SWEEP_S = 0.5
 
 
 def _sweep(children: set[int], zygotes: set[int]) -> None:
