@@ -23,7 +23,7 @@ from grader import __version__, i18n, settings
 from grader.checks.feedback import CheckFailed
 from grader.checks.hints import for_failure
 from grader.course import Course, Exercise
-from grader.facts import FactsStore
+from grader.facts import FactsStore, preload
 from grader.failures import FailureKind
 from grader.judge.launch import protected_paths
 from grader.judge.server import JudgeRequest, serve
@@ -38,6 +38,9 @@ _SKIP_REASON = pytest.StashKey[str]()
 _EXIT_STATUS = pytest.StashKey[int]()
 #: The exercises in the order their checks run.
 _EXERCISE_ORDER = pytest.StashKey[list[Exercise]]()
+#: A check's exercise, and the check as a report names it.
+_ITEM_EXERCISE = pytest.StashKey[Exercise]()
+_ITEM_COLLECTED = pytest.StashKey[CollectedCheck]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -102,9 +105,35 @@ def _open_session(
 def pytest_runtestloop(session: pytest.Session) -> None:
     """A judge server (grader/judge/server.py) serves here, with the checks collected; each
     judge it forks returns from here as a judge of one submission, into pytest's own loop."""
-    control_fd = session.config.getoption("serve_fd")
+    config = session.config
+    control_fd = config.getoption("serve_fd")
     if control_fd is not None:
-        serve(control_fd, lambda request, zygote_fd: _become_judge(session.config, request, zygote_fd))
+        store = _facts_cache(config.getoption("facts_cache"))
+        refresh = _FactsRefresh(config.stash[_COURSE], tuple(config.stash.get(_EXERCISE_ORDER, [])), store)
+        serve(control_fd, lambda request, zygote_fd: _become_judge(config, request, zygote_fd), refresh)
+
+
+class _FactsRefresh:
+    """A judge server re-reads the stored facts whenever the store changed: the first judges
+    of a new grader or course compute them, and every judge after finds them in memory
+    instead of reading them from disk (the warm parent read what was there when it started)."""
+
+    def __init__(self, course: Course, exercises: tuple[Exercise, ...], store: Path | None) -> None:
+        self.course = course
+        self.exercises = exercises
+        self.store = store
+        self.seen: int | None = None
+
+    def __call__(self) -> None:
+        if self.store is None:
+            return
+        try:
+            changed = self.store.stat().st_mtime_ns
+        except OSError:
+            return
+        if changed != self.seen:
+            self.seen = changed
+            preload(self.course, self.exercises, self.store)
 
 
 def _become_judge(config: pytest.Config, request: JudgeRequest, zygote_fd: int) -> None:
@@ -165,7 +194,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def _exercise(item: pytest.Item) -> Exercise:
-    return item.config.stash[_COURSE].exercise(Path(item.path).parent.name)
+    # Asked several times a phase of every check: kept on the item, which a judge server's
+    # judges inherit.
+    if _ITEM_EXERCISE not in item.stash:
+        item.stash[_ITEM_EXERCISE] = item.config.stash[_COURSE].exercise(Path(item.path).parent.name)
+    return item.stash[_ITEM_EXERCISE]
 
 
 def _points(item: pytest.Item) -> float:
@@ -186,13 +219,15 @@ def _hidden(item: pytest.Item) -> bool:
 
 
 def _collected(item: pytest.Item) -> CollectedCheck:
-    return CollectedCheck(
-        exercise=_exercise(item).id,
-        id=item.name.removeprefix("test_"),
-        name=_check_name(item),
-        points=_points(item),
-        hidden=_hidden(item),
-    )
+    if _ITEM_COLLECTED not in item.stash:  # a judge's language is its server's
+        item.stash[_ITEM_COLLECTED] = CollectedCheck(
+            exercise=_exercise(item).id,
+            id=item.name.removeprefix("test_"),
+            name=_check_name(item),
+            points=_points(item),
+            hidden=_hidden(item),
+        )
+    return item.stash[_ITEM_COLLECTED]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -205,6 +240,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=settings.HIDDEN_CHECK_SKIPPED.format(_points(item))))
     order: list[Exercise] = []
     for item in items:
+        _collected(item)
         if _exercise(item) not in order:
             order.append(_exercise(item))
     config.stash[_EXERCISE_ORDER] = order

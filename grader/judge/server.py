@@ -188,10 +188,15 @@ class JudgeServer:
 # --- the server's side -------------------------------------------------------------------------
 
 
-def serve(control_fd: int, become_judge: Callable[[JudgeRequest, int], None]) -> None:
+def serve(
+    control_fd: int,
+    become_judge: Callable[[JudgeRequest, int], None],
+    before_fork: Callable[[], None] = lambda: None,
+) -> None:
     """Fork a judge for each request until the warm parent closes the control socket; then
     kill the judges still running and exit. Returns only in a forked judge, which has its own
-    process group, log, folder and environment, after ``become_judge(request, zygote_fd)``."""
+    process group, log, folder and environment, after ``become_judge(request, zygote_fd)``.
+    ``before_fork`` runs before each judge is forked (it must not compute)."""
     control = socket.socket(fileno=control_fd)
     running: dict[int, int | None] = {}  # pid → its pidfd, where the platform has them
     # What pytest's configuration and collection wrote, shared with every judge in huge pages.
@@ -209,6 +214,7 @@ def serve(control_fd: int, become_judge: Callable[[JudgeRequest, int], None]) ->
             data, fds, _flags, _address = socket.recv_fds(control, settings.MAX_JUDGE_REQUEST_BYTES, 1)
             if not data:
                 break
+            before_fork()
             pid = os.fork()
             if pid == 0:
                 for fd in running.values():
