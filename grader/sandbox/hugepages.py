@@ -13,7 +13,6 @@ a shared huge page splits it and copies only the 4 KiB it wrote (Linux 5.8 and l
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 MADV_COLLAPSE = 25
@@ -29,8 +28,8 @@ def collapse() -> int:
     if not sys.platform.startswith("linux"):
         return 0
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        madvise = libc.madvise
+        # This process's own symbols, libc's among them (find_library would run ldconfig).
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
         madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
         with open("/proc/self/maps") as maps:
             lines = maps.readlines()
