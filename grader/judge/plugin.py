@@ -286,6 +286,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     return (yield)
 
 
+@pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
+def _failed_check_report(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+    """A check that failed with feedback (a verdict, the student's code failing, a plain
+    assert) is reported as such, without pytest formatting a traceback nobody reads (about
+    3 ms a failed check, a dozen of them in a submission with mistakes). The grader's own
+    failures keep pytest's report, whose crash message the score report quotes."""
+    feedback = item.stash.get(_FEEDBACK, None)
+    if call.when != "call" or call.excinfo is None or feedback is None:
+        return None
+    if feedback.failure is FailureKind.GRADER_BUG:
+        return None
+    error = call.excinfo.value
+    return pytest.TestReport(
+        item.nodeid,
+        item.location,
+        dict.fromkeys(item.keywords, 1),
+        "failed",
+        f"{type(error).__name__}: {error}",
+        "call",
+        sections=[(f"Captured {key} {when}", content) for when, key, content in item._report_sections],
+        duration=call.duration,
+        start=call.start,
+        stop=call.stop,
+        user_properties=item.user_properties,
+    )
+
+
 def _feedback(error: BaseException, *, exercise: Exercise, check_file: Path) -> Feedback:
     """A check's exception as feedback: the check's own verdict, a failure of the student's
     code, an instructor's plain ``assert``, or the grader's own bug."""
