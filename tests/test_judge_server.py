@@ -115,3 +115,14 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_failed_check_is_reported_without_pytests_traceback(tmp_path: Path) -> None:
+    """Its feedback is the plugin's; pytest formatting the traceback too cost ~3 ms a failure."""
+    job = _job(tmp_path, "wrong_padding", hidden=False)
+    run = run_subprocess(job)
+    failed = [test for test in run.raw["tests"] if test["outcome"] == "failed"]
+    assert failed
+    for test in failed:
+        longrepr = test["call"]["longrepr"]
+        assert longrepr.startswith(("CheckFailed: ", "SubmissionFailed: ")) and "\n" not in longrepr, longrepr

@@ -287,11 +287,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
 
 
 @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
-def _failed_check_report(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+def pytest_runtest_makereport_failed(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> pytest.TestReport | None:
     """A check that failed with feedback (a verdict, the student's code failing, a plain
     assert) is reported as such, without pytest formatting a traceback nobody reads (about
     3 ms a failed check, a dozen of them in a submission with mistakes). The grader's own
-    failures keep pytest's report, whose crash message the score report quotes."""
+    failures keep pytest's report, whose crash message the score report quotes.
+
+    Named ``pytest_*`` because pytest registers no other name; ``specname`` makes it the
+    ``pytest_runtest_makereport`` hook, beside the wrapper above."""
     feedback = item.stash.get(_FEEDBACK, None)
     if call.when != "call" or call.excinfo is None or feedback is None:
         return None
