@@ -30,3 +30,15 @@ def test_torchs_memory_is_collapsed_into_huge_pages() -> None:
         pytest.skip("transparent huge pages are off on this machine")
     # Most of torch's heap: what a fork then copies as a few dozen entries.
     assert huge >= 64 * 2**20, f"only {huge} bytes of {asked} asked for are in huge pages"
+
+
+def test_a_zygotes_malloc_asks_for_huge_pages_unless_told_otherwise() -> None:
+    from grader.sandbox.hugepages import malloc_environment
+
+    fresh = malloc_environment({"PATH": "/bin"})
+    assert fresh == {"PATH": "/bin", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
+    kept = malloc_environment({"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"})["GLIBC_TUNABLES"]
+    assert kept == "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"
+    assert malloc_environment({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"})["GLIBC_TUNABLES"] == (
+        "glibc.malloc.hugetlb=0"
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from collections.abc import Mapping
 
 MADV_COLLAPSE = 25
 HUGE_PAGE = 2 << 20
@@ -50,3 +51,14 @@ def collapse() -> int:
             return asked  # EINVAL: a kernel without MADV_COLLAPSE
         asked += end - start
     return asked
+
+
+def malloc_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """``environment`` for a process whose memory will be collapsed: glibc's malloc (2.35 and
+    later) asks for huge pages as its heap grows, so most of torch's arrives in them and the
+    collapse that follows its warm-up takes a fraction of the time (0.05-0.2 s instead of
+    0.4-0.5 s). Other C libraries ignore the variable."""
+    tunables = [item for item in environment.get("GLIBC_TUNABLES", "").split(":") if item]
+    if not any(item.startswith("glibc.malloc.hugetlb=") for item in tunables):
+        tunables.append("glibc.malloc.hugetlb=1")
+    return {**environment, "GLIBC_TUNABLES": ":".join(tunables)}

@@ -96,7 +96,10 @@ class Zygote:
         command = [sys.executable, "-I", "-m", "grader.sandbox.zygote", f"--control-fd={zygote_end.fileno()}"]
         command += [f"--protect={path}" for path in protected]
         command += ["--huge-pages"] if huge_pages else []
-        process = subprocess.Popen(command, pass_fds=(zygote_end.fileno(),), stdin=subprocess.DEVNULL)
+        environment = hugepages.malloc_environment(os.environ) if huge_pages else None
+        process = subprocess.Popen(
+            command, pass_fds=(zygote_end.fileno(),), stdin=subprocess.DEVNULL, env=environment
+        )
         zygote_end.close()
         return cls(judge_end, process)
 
