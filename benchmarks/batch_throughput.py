@@ -67,6 +67,16 @@ print(total / {samples})
     return float(done.stdout.strip())
 
 
+def _phases(reports: Path, started_at: float, batch_s: float) -> tuple[float, float, float]:
+    """Seconds to the first report, seconds a submission between the first and the last, and
+    seconds after the last: what is paid once (starting torch twice, in the zygote and the
+    warm parent; writing the gradebook) apart from what every submission costs."""
+    written = sorted(path.stat().st_mtime - started_at for path in reports.glob("*.json"))
+    if len(written) < 2:
+        return batch_s, 0.0, 0.0
+    return written[0], (written[-1] - written[0]) / (len(written) - 1), batch_s - written[-1]
+
+
 def _breakdown(reports: Path) -> dict[str, float]:
     """Mean seconds per submission: each kind of check (its id less the configuration), and
     the judge's own time (the report's duration less its checks')."""
@@ -126,6 +136,7 @@ def main() -> None:
         blocks = ["-H", "blocks", "--lang", "en"]
         subprocess.run([*grade, "submit", reference, "-q", *blocks], check=True, capture_output=True)
         started = time.monotonic()
+        started_at = time.time()  # report files carry wall-clock times
         batch = [
             *grade,
             "batch",
@@ -138,6 +149,7 @@ def main() -> None:
             [*batch, "--jobs", str(args.jobs), "--timeout", TIMEOUT], check=True, capture_output=True
         )
         batch_s = time.monotonic() - started
+        phases = _phases(Path(folder) / "out" / "reports", started_at, batch_s)
         step = max(1, len(paths) // args.fresh_sample)
         sample = paths[::step][: args.fresh_sample]
         started = time.monotonic()
@@ -170,6 +182,11 @@ def main() -> None:
     print(f"throughput ratio               {fresh_each / batch_each:7.1f} x   (goal: at least 15 x)")
     print(f"batch cost per submission      {batch_each * 1000:7.0f} ms wall   (goal: at most 150 ms)")
     print(f"fork floor                     {floor * 1000:7.0f} ms   ({batch_each / floor:.1f} x the floor)")
+    first, steady, tail = phases
+    print(
+        f"  of which: start-up to the first report {first:.1f} s, then {steady * 1000:.0f} ms a "
+        f"submission, then {tail:.1f} s after the last (gradebook, feedback files)"
+    )
     print("where a submission's judge spends its time (mean wall, ms; the judges run side by side):")
     for kind, seconds in breakdown.items():
         print(f"  {kind:32} {seconds * 1000:7.0f}")
