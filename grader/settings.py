@@ -12,6 +12,9 @@ from pathlib import Path
 #: Seconds one request to a child may take (import, build, forward) before the
 #: child is killed and the check fails.
 REQUEST_TIMEOUT_S = 10.0
+#: Seconds a warm parent waits for a private zygote to end what its last judge started
+#: before it closes that zygote instead of lending it to the next judge.
+ZYGOTE_RESET_S = 0.5
 #: Judges a batch runs side by side: one per core.
 BATCH_JOBS = os.cpu_count() or 1
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import itertools
 import json
 import os
 import shutil
@@ -300,6 +301,11 @@ class WarmParent:
         self._servers_lock = threading.Lock()
         self._servers: dict[tuple[object, ...], JudgeServer] = {}
         self._judges: dict[int, JudgeServer] = {}
+        # Private zygotes, by language: lent to a judge, reset and kept for the next one when
+        # it ends (a fork and teardown of a torch process saved per submission).
+        self._spare_zygotes: dict[str | None, list[tuple[Zygote, int]]] = {}  # with its reset's token
+        self._lent_zygotes: dict[int, tuple[str | None, Zygote]] = {}
+        self._resets = itertools.count(1)
         self._work = Path(tempfile.mkdtemp(prefix="grader-warm-"))
         prepare_warm_parent()
         # Read once here, found in memory by every judge forked from here (about 10 ms an
@@ -318,8 +324,8 @@ class WarmParent:
         gc.freeze()
 
     def start(self, job: JudgeJob) -> int:
-        """Fork a judge for ``job``, with a private zygote; its pid (read its end with
-        ``poll``)."""
+        """Fork a judge for ``job``, with a private zygote of its own while it runs; its pid
+        (read its end with ``poll``)."""
         server = self._server(job)
         try:
             return self._start_on(server, job)
@@ -330,14 +336,38 @@ class WarmParent:
         return self._start_on(self._server(job), job)
 
     def _start_on(self, server: JudgeServer, job: JudgeJob) -> int:
-        with self._zygote_lock:
-            zygote_fd = self.zygote.fork(language=job.language)
+        zygote = self._borrow_zygote(job.language)
         try:
-            pid = server.start(job.request(), zygote_fd=zygote_fd)
-        finally:
-            os.close(zygote_fd)
+            pid = server.start(job.request(), zygote_fd=zygote.control.fileno())
+        except BaseException:
+            zygote.control.close()  # it ends: every other copy went with the failed start
+            raise
         self._judges[pid] = server
+        self._lent_zygotes[pid] = (job.language, zygote)
         return pid
+
+    def _borrow_zygote(self, language: str | None) -> Zygote:
+        """A spare private zygote whose reset is done, else a new one. One that does not
+        answer its reset in time (busy with what a killed judge asked) is closed, and ends."""
+        with self._zygote_lock:
+            spare = self._spare_zygotes.get(language, [])
+            while spare:
+                zygote, token = spare.pop()
+                if zygote.end_reset(token, timeout=settings.ZYGOTE_RESET_S):
+                    return zygote
+                zygote.control.close()
+            return Zygote.attach(self.zygote.fork(language=language))
+
+    def _give_back_zygote(self, pid: int) -> None:
+        """Judge ``pid`` ended: its private zygote starts ending what the judge started, and
+        is kept for the next judge (which reads the reset's answer)."""
+        language, zygote = self._lent_zygotes.pop(pid)
+        token = next(self._resets)
+        if zygote.begin_reset(token):
+            with self._zygote_lock:
+                self._spare_zygotes.setdefault(language, []).append((zygote, token))
+        else:
+            zygote.control.close()
 
     def poll(self, pid: int) -> int | None:
         """Judge ``pid``'s exit status once it ended, else None."""
@@ -345,6 +375,7 @@ class WarmParent:
         if status is None:
             return None
         del self._judges[pid]
+        self._give_back_zygote(pid)
         return -signal.SIGKILL if status == SERVER_GONE else exit_code(status)
 
     def stop(self, pid: int) -> int:
@@ -377,6 +408,14 @@ class WarmParent:
         for server in self._servers.values():
             server.close()
         self._servers.clear()
+        # Then the private zygotes, which end when the last copy of their socket closes.
+        for _language, zygote in self._lent_zygotes.values():
+            zygote.control.close()
+        for spare in self._spare_zygotes.values():
+            for zygote, _token in spare:
+                zygote.control.close()
+        self._lent_zygotes.clear()
+        self._spare_zygotes.clear()
         self.zygote.close()
         shutil.rmtree(self._work, ignore_errors=True)
 

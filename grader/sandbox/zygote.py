@@ -110,13 +110,42 @@ class Zygote:
 
     def fork(self, *, language: str | None = None) -> int:
         """A private zygote (a fork of this warm one); returns the fd of its control socket.
-        ``language``: what its children's messages are written in, where it is not this one's."""
+        ``language``: what its children's messages are written in, where it is not this one's.
+        It ends when every copy of that socket is closed."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         request = {"op": "fork_zygote", "language": language}
         socket.send_fds(self.control, [json.dumps(request).encode()], [theirs.fileno()])
         theirs.close()
         self._reply()
         return mine.detach()
+
+    def begin_reset(self, token: int) -> bool:
+        """Ask it to kill and reap every child it started, for another judge to use it
+        (``end_reset`` reads its answer); whether the request was sent."""
+        try:
+            self.control.sendall(json.dumps({"op": "reset", "token": token}).encode())
+        except OSError:
+            return False
+        return True
+
+    def end_reset(self, token: int, timeout: float) -> bool:
+        """Whether it answered reset ``token`` within ``timeout`` (replies a killed judge left
+        unread are skipped)."""
+        deadline = time.monotonic() + timeout
+        try:
+            while (remaining := deadline - time.monotonic()) > 0:
+                self.control.settimeout(remaining)
+                data = self.control.recv(settings.MAX_CONTROL_MESSAGE_BYTES)
+                if not data:
+                    return False
+                if json.loads(data).get("reset") == token:
+                    return True
+            return False
+        except (OSError, ValueError):
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                self.control.settimeout(None)
 
     def isolation(self) -> dict[str, Any]:
         """The layers every child gets (decided by the zygote before any student code)."""
@@ -219,16 +248,28 @@ def _serve(control: socket.socket, plan: isolation.Plan) -> None:
                 control.sendall(json.dumps(reply).encode())
             elif request["op"] == "isolation":
                 control.sendall(json.dumps({"isolation": plan.to_json()}).encode())
+            elif request["op"] == "reset":
+                # Between two judges of a warm parent: nothing of the last one's is left.
+                _end(children)
+                _sweep(children, zygotes)
+                swept = time.monotonic()
+                control.sendall(json.dumps({"reset": request.get("token")}).encode())
             if time.monotonic() - swept >= _SWEEP_S:
                 _sweep(children, zygotes)
                 swept = time.monotonic()
     finally:
-        for pid in children:
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(pid, 0)
+        _end(children)
         _sweep(set(), zygotes)
+
+
+def _end(children: set[int]) -> None:
+    """Kill and reap ``children``, each with its process group."""
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+    children.clear()
 
 
 #: Seconds between sweeps for orphans.
