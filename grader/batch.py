@@ -42,7 +42,7 @@ from grader.judge.launch import (
     stop_judge,
 )
 from grader.lms import LmsOptions, LmsResult, plan_export, write_lms_import
-from grader.report.feedback_files import write_feedback_files
+from grader.report.feedback_files import write_student_feedback
 from grader.report.gradebook import (
     GRADED,
     INCOMPLETE,
@@ -132,6 +132,7 @@ def grade_batch(
     reports.mkdir(parents=True, exist_ok=True)
     if on_start:
         on_start(len(intake.entries))
+    pages = _FeedbackPages(chosen, out, then=on_result)
     runner_class = _DaskRunner if scheduler else _Runner
     runner = runner_class(
         scheduler=scheduler,
@@ -142,7 +143,7 @@ def grade_batch(
         timeout_s=timeout_s,
         force=force,
         jobs=max(1, jobs),
-        on_result=on_result,
+        on_result=pages.arrived,
         language=language,
     )
     try:
@@ -156,7 +157,7 @@ def grade_batch(
     writer.writerow(csv_header(exercises))
     writer.writerows(csv_row(r, exercises) for r in results)
     write_text(buffer.getvalue(), out / "grades.csv")
-    feedback = write_feedback_files(results, chosen, out)
+    feedback = pages.in_order(results)
     exported = write_lms_import(lms_plan, results, out) if lms_plan is not None else None
     similar = None
     if similarity:
@@ -186,6 +187,30 @@ def grade_batch(
         lms=exported,
         similarity=similar,
     )
+
+
+class _FeedbackPages:
+    """Each student's feedback files, written as the result comes in, while the judges grade:
+    at the end they would be a second or so on one core, the other one idle."""
+
+    def __init__(
+        self, homework: Homework, out: Path, *, then: Callable[[StudentResult], None] | None
+    ) -> None:
+        self.homework = homework
+        self.out = out
+        self.then = then
+        self.pages: dict[str, str] = {}
+
+    def arrived(self, result: StudentResult) -> None:
+        page = write_student_feedback(result, self.homework, self.out)
+        if page is not None:
+            self.pages[result.id] = page
+        if self.then:
+            self.then(result)
+
+    def in_order(self, results: Sequence[StudentResult]) -> dict[str, str]:
+        """Student id → the HTML file, relative to ``out``, in the order of ``results``."""
+        return {r.id: self.pages[r.id] for r in results if r.id in self.pages}
 
 
 class _Runner:
@@ -314,7 +339,10 @@ class _Runner:
                     stop_judge(pid)
             if not block:
                 return
-            time.sleep(0.005)
+            if self.warm is not None:
+                self.warm.wait(0.05)
+            else:
+                time.sleep(0.005)
 
     def _report(self, job: _Job, run: JudgeRun) -> Report:
         return report_of(

@@ -20,6 +20,7 @@ import importlib
 import itertools
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -377,6 +378,15 @@ class WarmParent:
         del self._judges[pid]
         self._give_back_zygote(pid)
         return -signal.SIGKILL if status == SERVER_GONE else exit_code(status)
+
+    def wait(self, timeout: float) -> None:
+        """Until a server may have news of a judge (its socket is readable), at most
+        ``timeout`` seconds: a finished judge's slot is refilled at once, not at the next tick."""
+        controls = [server.control for server in self._servers.values() if not server.gone]
+        if controls:
+            select.select(controls, [], [], timeout)
+        else:
+            time.sleep(timeout)
 
     def stop(self, pid: int) -> int:
         """Kill judge ``pid`` and everything in its process group; its exit status."""

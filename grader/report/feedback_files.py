@@ -10,9 +10,11 @@ dependency, requires it) with raw HTML off: a student's text inside a message is
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from grader import i18n
 from grader.course import Homework
@@ -39,14 +41,22 @@ def write_feedback_files(students: Sequence[StudentResult], homework: Homework, 
     """
     written = {}
     for student in students:
-        text = feedback_markdown(student, homework)
-        if text is None:
-            continue
-        folder = out / FOLDER
-        write_text(text, folder / f"{student.id}.md")
-        write_text(feedback_html(text, title=_heading(homework)), folder / f"{student.id}.html")
-        written[student.id] = f"{FOLDER}/{student.id}.html"
+        page = write_student_feedback(student, homework, out)
+        if page is not None:
+            written[student.id] = page
     return written
+
+
+def write_student_feedback(student: StudentResult, homework: Homework, out: Path) -> str | None:
+    """Write one student's files (``grade batch`` writes each as the result comes in); the
+    HTML file relative to ``out``, or None where there is nothing to say."""
+    text = feedback_markdown(student, homework)
+    if text is None:
+        return None
+    folder = out / FOLDER
+    write_text(text, folder / f"{student.id}.md")
+    write_text(feedback_html(text, title=_heading(homework)), folder / f"{student.id}.html")
+    return f"{FOLDER}/{student.id}.html"
 
 
 def feedback_markdown(student: StudentResult, homework: Homework) -> str | None:
@@ -66,13 +76,18 @@ def feedback_markdown(student: StudentResult, homework: Homework) -> str | None:
 
 def feedback_html(markdown: str, *, title: str) -> str:
     """The Markdown as a page of its own: no scripts, no network, the student's text escaped."""
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    body = _renderer().render(markdown)
     return (
         f"<!doctype html><html lang='{i18n.language()}'><head><meta charset='utf-8'>"
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>\n{body}</body></html>\n"
     )
+
+
+@functools.cache
+def _renderer() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def _heading(homework: Homework) -> str:
