@@ -25,7 +25,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,17 +199,21 @@ def serve(
     ``before_fork`` runs before each judge is forked (it must not compute)."""
     control = socket.socket(fileno=control_fd)
     running: dict[int, int | None] = {}  # pid → its pidfd, where the platform has them
-    # What pytest's configuration and collection wrote, shared with every judge in huge pages.
     gc.collect()
     gc.freeze()
-    hugepages.collapse()
+    # What pytest's configuration and collection wrote, shared with every judge in huge pages:
+    # collapsed a piece at a time between requests, not before the first judges.
+    collapsing: Iterator[int] | None = hugepages.collapse_steps(_COLLAPSE_STEP_BYTES)
     try:
         while True:
             pidfds = [fd for fd in running.values() if fd is not None]
             polling = len(pidfds) < len(running)  # no pidfd: look every few milliseconds
-            readable, _, _ = select.select([control, *pidfds], [], [], 0.005 if polling else None)
+            wait = 0.0 if collapsing is not None else 0.005 if polling else None
+            readable, _, _ = select.select([control, *pidfds], [], [], wait)
             _reap(control, running)
             if control not in readable:
+                if collapsing is not None and next(collapsing, None) is None:
+                    collapsing = None
                 continue
             data, fds, _flags, _address = socket.recv_fds(control, settings.MAX_JUDGE_REQUEST_BYTES, 1)
             if not data:
@@ -244,6 +248,10 @@ def serve(
             os.waitpid(pid, 0)
     sys.stdout.flush()
     os._exit(0)
+
+
+#: A judge server collapses this much of its memory into huge pages between two requests.
+_COLLAPSE_STEP_BYTES = 16 << 20
 
 
 def _reap(control: socket.socket, running: dict[int, int | None]) -> None:
