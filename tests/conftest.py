@@ -165,3 +165,19 @@ def survivors(word: str, seconds: float = 3.0) -> list[int]:
     while running() and time.monotonic() < deadline:
         time.sleep(0.05)
     return running()
+
+
+def live_children(parent: int) -> set[int]:
+    """The live (not zombie) children of process ``parent``, from /proc: a test cannot wait
+    for what it did not start."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent and fields[0] != "Z":
+                found.add(int(entry))
+    return found

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from grader import __version__
 from grader.cli import main
 from grader.course import Course
-from tests.conftest import ROOT
+from tests.conftest import ROOT, live_children
 
 REFERENCE = ROOT / "reference"
 
@@ -126,7 +126,7 @@ def test_watch_regrades_on_save_from_a_warm_parent(tmp_path: Path) -> None:
     folder = tmp_path / "solution"
     shutil.copytree(ROOT / "tests" / "scenarios" / "seed_answers" / "submission", folder)
     grades = []
-    before = set(_children())
+    before = live_children(os.getpid())
 
     def on_grade(regrade) -> None:
         grades.append(regrade)
@@ -148,19 +148,4 @@ def test_watch_regrades_on_save_from_a_warm_parent(tmp_path: Path) -> None:
     first, second = grades
     assert first.changed == () and second.changed == (str(folder / "vgg_block.py"),)
     assert first.report.score == first.report.max_score > second.report.score
-    assert set(_children()) <= before, "the zygote and every judge ended with the watch"
-
-
-def _children() -> list[int]:
-    """This process's live children (from /proc: a test cannot wait for what it did not start)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == os.getpid() and fields[0] != "Z":
-                found.append(int(entry))
-    return found
+    assert live_children(os.getpid()) <= before, "the zygote and every judge ended with the watch"

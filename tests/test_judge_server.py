@@ -16,7 +16,7 @@ from grader.course import Course
 from grader.judge.launch import JudgeJob, WarmParent, finished, run_subprocess
 from grader.report.from_pytest import build_report
 from grader.report.model import Submission
-from tests.conftest import ROOT
+from tests.conftest import ROOT, live_children
 
 SCENARIOS = ROOT / "tests" / "scenarios"
 
@@ -128,20 +128,6 @@ def test_a_failed_check_is_reported_without_pytests_traceback(tmp_path: Path) ->
         assert longrepr.startswith(("CheckFailed: ", "SubmissionFailed: ")) and "\n" not in longrepr, longrepr
 
 
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.add(int(entry))
-    return found
-
-
 def _cpu_s(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -157,14 +143,14 @@ def test_a_private_zygote_serves_the_next_judge_once_the_last_ones_children_are_
     """A judge's private zygote is reset and lent again: no fork of a torch process a
     submission for it, and nothing the last judge started outlives it."""
     warm.run(_job(tmp_path, "seed_answers", hidden=False, name="first"))
-    private = _children(warm.zygote.process.pid)
+    private = live_children(warm.zygote.process.pid)
     hung = _job(tmp_path, "infinite_loop_builder", hidden=False, name="hung", timeout_s=30)
     pid = warm.start(hung)
     deadline = time.monotonic() + 20
-    while not (students := {c for z in private for c in _children(z) if _cpu_s(c) > 0.3}):
+    while not (students := {c for z in private for c in live_children(z) if _cpu_s(c) > 0.3}):
         assert time.monotonic() < deadline, "the hung judge's child never reached the endless loop"
         time.sleep(0.01)
     warm.stop(pid)
     assert warm.run(_job(tmp_path, "seed_answers", hidden=False, name="next")).completed
-    assert _children(warm.zygote.process.pid) == private, "the same private zygote, no new one"
+    assert live_children(warm.zygote.process.pid) == private, "the same private zygote, no new one"
     assert not any(_alive(child) for child in students), "the hung child outlived its judge"
