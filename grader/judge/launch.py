@@ -341,7 +341,7 @@ class WarmParent:
         try:
             pid = server.start(job.request(), zygote_fd=zygote.control.fileno())
         except BaseException:
-            zygote.control.close()  # it ends: every other copy went with the failed start
+            zygote.close()  # it ends: every other copy went with the failed start
             raise
         self._judges[pid] = server
         self._lent_zygotes[pid] = (job.language, zygote)
@@ -356,7 +356,7 @@ class WarmParent:
                 zygote, token = spare.pop()
                 if zygote.end_reset(token, timeout=settings.ZYGOTE_RESET_S):
                     return zygote
-                zygote.control.close()
+                zygote.close()
             return Zygote.attach(self.zygote.fork(language=language))
 
     def _give_back_zygote(self, pid: int) -> None:
@@ -368,7 +368,7 @@ class WarmParent:
             with self._zygote_lock:
                 self._spare_zygotes.setdefault(language, []).append((zygote, token))
         else:
-            zygote.control.close()
+            zygote.close()
 
     def poll(self, pid: int) -> int | None:
         """Judge ``pid``'s exit status once it ended, else None."""
@@ -419,11 +419,10 @@ class WarmParent:
             server.close()
         self._servers.clear()
         # Then the private zygotes, which end when the last copy of their socket closes.
-        for _language, zygote in self._lent_zygotes.values():
-            zygote.control.close()
-        for spare in self._spare_zygotes.values():
-            for zygote, _token in spare:
-                zygote.control.close()
+        lent = [zygote for _language, zygote in self._lent_zygotes.values()]
+        spare = [zygote for kept in self._spare_zygotes.values() for zygote, _token in kept]
+        for zygote in lent + spare:
+            zygote.close()
         self._lent_zygotes.clear()
         self._spare_zygotes.clear()
         self.zygote.close()

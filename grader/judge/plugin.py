@@ -154,6 +154,12 @@ def _become_judge(config: pytest.Config, request: JudgeRequest, zygote_fd: int) 
         timeout_s=request.timeout_s,
         zygote_fd=zygote_fd,
     )
+    _prestart_first(config, session)
+
+
+def _prestart_first(config: pytest.Config, session: JudgeSession) -> None:
+    """Start the first exercise's child ahead of its checks: while pytest finishes collecting
+    (a judge of its own), or as a server's fork becomes a judge."""
     order = config.stash.get(_EXERCISE_ORDER, [])
     if order:
         session.prestart(order[0])
@@ -261,8 +267,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             order.append(_exercise(item))
     config.stash[_EXERCISE_ORDER] = order
     session = config.stash.get(_SESSION, None)
-    if session is not None and order:  # the first child sets up while pytest finishes collecting
-        session.prestart(order[0])
+    if session is not None:
+        _prestart_first(config, session)
     target = config.getoption("collect_json")
     if target is not None:
         target.write_text(json.dumps([_collected(item).to_json() for item in items]))

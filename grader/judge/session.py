@@ -108,7 +108,9 @@ class JudgeSession:
             # A network's requests move hundreds of megabytes: its exercise may allow more time.
             allowed = [exercise] if role == "student" else homework.exercises
             timeout_s = max([self.timeout_s, *(e.request_timeout_s or 0.0 for e in allowed)])
-            child, self.handed = (self.handed, None) if role == "student" else (None, self.handed)
+            child = None
+            if role == "student":
+                child, self.handed = self.handed, None
             self.sandboxes[key] = Sandbox(
                 launcher=self.launcher,
                 submission=folder,
