@@ -33,7 +33,7 @@ from torch.overrides import TorchFunctionMode
 from grader import failures, i18n, settings
 from grader.failures import FailureKind
 from grader.i18n import N_, _
-from grader.sandbox import isolation, tensors
+from grader.sandbox import fastmeta, isolation, tensors
 from grader.sandbox.messages import Call, Layer, Op, OutputInfo, Structure
 from grader.sandbox.protocol import Message, ProtocolError, Target, expect, receive_message, send_message
 from grader.sandbox.tensors import DTYPE_BYTES, Dense, TensorInfo, dtype_name
@@ -912,6 +912,7 @@ def warm_up() -> None:
     answers ``disable`` by leaving the function as it is, here and in every child forked from
     here; anything else asked of it (``torch.compile`` in student code) imports the real one.
     """
+    fastmeta.install()
     stand_in = _install_dynamo_stand_in()
     try:
         _run_warm_up()
@@ -973,6 +974,7 @@ def main(argv: list[str] | None = None) -> None:
         layers=(isolation.PROCESS_GROUP, isolation.RESOURCE_LIMITS), limits=dict(settings.CHILD_LIMITS)
     )
     confine(plan, submission=args.submission, memory_bytes=args.memory_bytes)
+    fastmeta.install()
     serve(sock, args.submission)
 
 
