@@ -88,6 +88,11 @@ ATOL = 1e-5
 MAX_ASSIGNMENTS = 24
 MAX_BEHAVIOUR_WEIGHT_BYTES = 2 * 1024**3
 
+#: The shape check confirms a shape on a real input with the behaviour check's first weight
+#: set, and that run serves both, where those weights are at most this size; above it (a
+#: VGG16's 553 MB), with the parameters zeroed and no weights sent.
+MAX_SHARED_RUN_WEIGHT_BYTES = 64 * 1024**2
+
 #: Mixed into the seeds of the reference facts (inputs, weights, probe sizes). This public
 #: default is used unless GRADER_FACTS_SEED is set: instructors set a secret there, so that
 #: no submission can recognise or precompute the probes. It travels in the environment,

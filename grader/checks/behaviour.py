@@ -23,6 +23,7 @@ from grader.checks.layers import describe, named, shape_text
 from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.i18n import _
 from grader.judge.session import Reference, Student, VariantFacts
+from grader.judge.weights import WeightSet
 from grader.sandbox.client import RunOutput, SubmissionFailed
 from grader.sandbox.messages import Layer, Structure
 
@@ -130,14 +131,13 @@ class _Search:
         self.structure = structure
         parts = ["fill", "fresh"] if fresh else ["fill"]
         self.seed = student.session.seed(student.exercise.id, configuration, *parts)
+        self.fresh = fresh
         self.attempts: list[_Attempt] = []
         self.sent = 0
 
     def variant(self, variant: VariantFacts) -> _Attempt | None:
         """The attempt that matches ``variant``, or None (its attempts are kept for feedback)."""
-        assignment = alignment.Assignment.of(
-            variant.small_structure.weighted_layers, self.structure.weighted_layers
-        )
+        assignment = self.assignment(variant)
         choice = list(assignment.call_order)
         best = self.attempt(variant, assignment.mapping(choice))
         explored: set[int] = set()
@@ -163,15 +163,22 @@ class _Search:
             best = improved or best
         return best
 
-    def attempt(self, variant: VariantFacts, mapping: alignment.Mapping) -> _Attempt | None:
-        """One run with ``mapping``'s weights; None when the search's budget is spent."""
-        weights = alignment.student_weights(
+    def assignment(self, variant: VariantFacts) -> alignment.Assignment:
+        reference = variant.small_structure.weighted_layers
+        return alignment.Assignment.of(reference, self.structure.weighted_layers)
+
+    def weights(self, variant: VariantFacts, mapping: alignment.Mapping) -> WeightSet:
+        return alignment.student_weights(
             mapping,
             variant.small_structure.weighted_layers,
             self.structure.weighted_layers,
             variant.weights,
             self.seed,
         )
+
+    def attempt(self, variant: VariantFacts, mapping: alignment.Mapping) -> _Attempt | None:
+        """One run with ``mapping``'s weights; None when the search's budget is spent."""
+        weights = self.weights(variant, mapping)
         size = sum(w.info.nbytes for w in weights.values())
         if self.attempts and (
             len(self.attempts) >= settings.MAX_ASSIGNMENTS
@@ -180,12 +187,47 @@ class _Search:
             return None
         self.sent += size
         try:
-            run = self.student.run(self.configuration, self.inputs, weights=weights, capture_layers=True)
+            run = self.run(variant, mapping, weights)
         except SubmissionFailed as failed:
             fail_with(failed, self.student, self.configuration)
         attempt = _Attempt(variant, mapping, run)
         self.attempts.append(attempt)
         return attempt
+
+    def run(self, variant: VariantFacts, mapping: alignment.Mapping, weights: WeightSet) -> RunOutput:
+        """The student's run with these weights; on the stored input, asked once per submission
+        (the shape check may have asked it first: ``first_run``)."""
+        if self.fresh:
+            return self._ask(weights)
+        runs = self.student.session.runs
+        key = (self.student.exercise.id, self.configuration, variant.variant.id, mapping)
+        if key not in runs:
+            runs[key] = self._ask(weights)
+        return runs[key]
+
+    def _ask(self, weights: WeightSet) -> RunOutput:
+        return self.student.run(self.configuration, self.inputs, weights=weights, capture_layers=True)
+
+
+def first_run(student: Student, reference: Reference, configuration: str) -> RunOutput | None:
+    """The behaviour check's first run on the stored input (the first variant's weights, in
+    call order), asked now and kept for that check: a real output, whose shape the shape
+    check confirms, for one request instead of two. None where it is not asked here: the
+    module cannot be inspected at the input's size (the behaviour check says why), or its
+    weights are past ``MAX_SHARED_RUN_WEIGHT_BYTES``."""
+    facts = reference.facts(configuration)
+    try:
+        structure = student.structure(configuration, facts.probe_shape)
+    except SubmissionFailed:
+        return None
+    search = _Search(student, configuration, facts.inputs, structure, fresh=False)
+    variant = facts.variants[0]
+    assignment = search.assignment(variant)
+    mapping = assignment.mapping(list(assignment.call_order))
+    weights = search.weights(variant, mapping)
+    if sum(w.info.nbytes for w in weights.values()) > settings.MAX_SHARED_RUN_WEIGHT_BYTES:
+        return None
+    return search.run(variant, mapping, weights)
 
 
 def _first_difference(attempt: _Attempt) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.checks import stages
+from grader.checks import behaviour, stages
 from grader.checks.diff import applied_counts, layer_table, nearest
 from grader.checks.feedback import fail
 from grader.checks.hints import for_structures
@@ -13,7 +13,7 @@ from grader.checks.probe import fail_with, ignored_arguments, structure_or_fail
 from grader.failures import FailureKind
 from grader.i18n import _
 from grader.judge.session import ConfigurationFacts, Reference, Student, probe_input
-from grader.sandbox.client import SubmissionFailed
+from grader.sandbox.client import RunOutput, SubmissionFailed
 from grader.sandbox.messages import numel
 
 
@@ -24,7 +24,7 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
     structure = structure_or_fail(student, configuration)
     expected = facts.output_shape
     if structure.output.shape == expected:
-        _confirm_on_real_input(student, facts, configuration)
+        _confirm_on_real_input(student, reference, facts, configuration)
         return
     variant = nearest(structure, facts.variants, lambda v: v.structure)
     closest = variant.structure
@@ -49,16 +49,24 @@ def output_shape(student: Student, reference: Reference, configuration: str = "d
 MAX_CONFIRM_ELEMENTS = 1 << 22
 
 
-def _confirm_on_real_input(student: Student, facts: ConfigurationFacts, configuration: str) -> None:
+def _confirm_on_real_input(
+    student: Student, reference: Reference, facts: ConfigurationFacts, configuration: str
+) -> None:
     """The meta-device shape is the child's word; a real output tensor is data.
 
-    On the judge's small input; where forward raises there (a network whose classifier fits
-    one input size only), on one sample of the stated size itself: this check is about the
-    stated size, and another input's failure is for the checks that use it.
+    On the judge's small input, in the behaviour check's first run, which that check then
+    reuses (or with zeroed parameters, for a network's large weights); where forward raises
+    there (a network whose classifier fits one input size only), on one sample of the stated
+    size itself: this check is about the stated size, and another input's failure is for
+    the checks that use it.
     """
     probe, expected = facts.probe_shape, facts.variants[0].small_structure.output.shape
     try:
-        found = _real_output_shape(student, configuration, facts.inputs)
+        shared = behaviour.first_run(student, reference, configuration)
+        if shared is None:
+            found = _real_output_shape(student, configuration, facts.inputs)
+        else:
+            found = _shape_of(shared)
     except SubmissionFailed as failed:
         stated = (1, *facts.configuration.input_shape[1:])
         if failed.failure.kind is not FailureKind.FORWARD_RAISED or numel(stated) > MAX_CONFIRM_ELEMENTS:
@@ -87,7 +95,10 @@ def _real_output_shape(student: Student, configuration: str, inputs: Any) -> tup
     """The output's shape on a real input. The parameters are zeros (values do not change a
     shape), so the child skips torch's initialisers and no weights are sent: a second and
     553 MB saved for a VGG16."""
-    run = student.run(configuration, inputs, zeroed=True)
+    return _shape_of(student.run(configuration, inputs, zeroed=True))
+
+
+def _shape_of(run: RunOutput) -> tuple[int, ...] | None:
     return None if run.tensor is None else tuple(run.tensor.shape)
 
 

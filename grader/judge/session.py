@@ -95,6 +95,9 @@ class JudgeSession:
         # (exercise, configuration) → the variant id and layer mapping that passed behaviour,
         # or None where behaviour ran and failed.
         self.matched: dict[tuple[str, str], tuple[str, Any] | None] = {}
+        # Behaviour runs on the stored input by (exercise, configuration, variant, mapping):
+        # the shape check's confirmation is the behaviour check's first run (checks/behaviour.py).
+        self.runs: dict[tuple[str, str, str, Any], RunOutput] = {}
 
     def sandbox(self, role: str, exercise: Exercise) -> Sandbox:
         """A sandbox per exercise for student code, so a failure in one exercise's code (and
