@@ -141,7 +141,7 @@ class _InProcessStudent:
         self.module = module
         self.runs = 0
         self.exercise = SimpleNamespace(id="chain")
-        self.session = SimpleNamespace(seed=lambda *parts: 11)
+        self.session = SimpleNamespace(seed=lambda *parts: 11, runs={})
 
     def run(
         self, configuration: str, inputs: torch.Tensor, *, weights: dict, capture_layers: bool
