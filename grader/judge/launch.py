@@ -144,9 +144,14 @@ def _pytest_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], opti
         "-p",
         "no:threadexception",
         # Per-check work the judge has no use for: log capture (a handler added and removed
-        # around every phase of every check), doctests, JUnit XML, pastebin, stepwise.
+        # around every phase of every check), warnings caught around each phase, output
+        # capture (nothing a check prints is feedback), doctests, JUnit XML, pastebin, stepwise.
         "-p",
         "no:logging",
+        "-p",
+        "no:warnings",
+        "-p",
+        "no:capture",
         "-p",
         "no:doctest",
         "-p",
@@ -159,9 +164,12 @@ def _pytest_arguments(*, course_dir: Path, exercises: tuple[Exercise, ...], opti
         "pytest_jsonreport.plugin",
         "-p",
         "grader.judge.plugin",
-        # Nothing a check prints is feedback: it goes to the judge's log as it is, without
-        # redirecting the output around every phase of every check.
-        "--capture=no",
+        # Parts of pytest-json-report's record of each check that no report reads: Python log
+        # records (another handler around every phase), output streams and keywords.
+        "--json-report-omit",
+        "log",
+        "streams",
+        "keywords",
         "-q",
         "--no-header",
         "-rN",
