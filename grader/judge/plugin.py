@@ -274,20 +274,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         target.write_text(json.dumps([_collected(item).to_json() for item in items]))
 
 
+# The check being set up, whose exercise the fixtures below are for. Not asked of pytest's
+# ``request``: each fixture taking it costs pytest a fixture definition and a signature
+# inspection, several per check.
+_SETTING_UP: list[pytest.Item] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _SETTING_UP[:] = [item]
+
+
 @pytest.fixture
-def student(request: pytest.FixtureRequest) -> Student:
+def student() -> Student:
     """The student's builder for this check's exercise, behind its sandbox."""
-    session = request.config.stash.get(_SESSION, None)
+    (item,) = _SETTING_UP
+    session = item.config.stash.get(_SESSION, None)
     if session is None:
         raise pytest.UsageError("grading needs --submission")
-    return Student(session=session, exercise=_exercise(request.node))
+    return Student(session=session, exercise=_exercise(item))
 
 
 @pytest.fixture
-def reference(request: pytest.FixtureRequest) -> Reference:
+def reference() -> Reference:
     """The reference's facts for this check's exercise."""
-    session = request.config.stash[_SESSION]
-    return Reference(session=session, exercise=_exercise(request.node))
+    (item,) = _SETTING_UP
+    return Reference(session=item.config.stash[_SESSION], exercise=_exercise(item))
 
 
 @pytest.hookimpl(wrapper=True)
