@@ -74,6 +74,10 @@ def test_structure_rejects_wrong_types() -> None:
         {**good, "parameter_count": "1344"},
         {**good, "output": {**good["output"], "kind": "Tensor-ish"}},
         {**good, "output": {**good["output"], "shape": ["32"]}},
+        {**good, "output": {**good["output"], "shape": [True, 2]}},
+        {**good, "output": {**good["output"], "shape": [1.0, 2]}},
+        {**good, "output": {**good["output"], "shape": [1] * 17}},
+        {**good, "calls": [["conv", [2, False]]]},
         {**good, "layers": [{"path": 1}]},
     ):
         with pytest.raises(ProtocolError):

@@ -24,6 +24,10 @@ def numel(shape: Shape) -> int:
 
 
 def _shape(value: Any, what: str) -> Shape:
+    # The common case checked in one pass (a structure holds thousands of shapes); ``type``
+    # rather than ``isinstance``, so a JSON true is not a size.
+    if type(value) is list and len(value) <= 16 and all(type(v) is int for v in value):
+        return tuple(value)
     items = expect(value, list, what)
     if len(items) > 16:
         raise ProtocolError(f"{what}: too many dimensions")
