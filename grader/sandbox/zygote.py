@@ -299,14 +299,14 @@ def _sweep(children: set[int], zygotes: set[int]) -> None:
 def _children() -> list[int]:
     """This process's children: from its threads' ``children`` files, a read each, where Linux
     has them (CONFIG_PROC_CHILDREN); else by reading every process's stat (a few ms)."""
-    listed: list[int] = []
     try:
+        listed: list[int] = []
         for task in os.listdir("/proc/self/task"):
             with open(f"/proc/self/task/{task}/children") as found:
                 listed += [int(pid) for pid in found.read().split()]
         return listed
     except (OSError, ValueError):
-        pass
+        listed = []  # not what a file read before the failure gave: the scan finds those too
     me = os.getpid()
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
         if not entry.isdigit():
